@@ -1,0 +1,1 @@
+"""Blob storage: object bytes on disk, written crash-safely."""

@@ -1,0 +1,66 @@
+"""What every blob store provides.
+
+A blob is an immutable byte string with an opaque id. Writing streams into a staging file while
+hashing, then ``commit`` makes it durable (fsync file, rename into place, fsync directory) and
+returns its digests. Blob ids never derive from object keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from kumoi.core.http import FileBody
+from kumoi.core.streams import BodyStream
+
+#: Checksum algorithms a writer can compute while streaming, by S3's names (lower-case).
+CHECKSUM_ALGORITHMS = ("crc32", "crc32c", "crc64nvme", "sha1", "sha256")
+
+
+@dataclass(frozen=True, slots=True)
+class BlobInfo:
+    """A committed blob: its id, size, MD5 digest and the requested checksums (raw digests)."""
+
+    blob_id: str
+    size: int
+    md5: bytes
+    checksums: dict[str, bytes] = field(default_factory=dict)
+
+
+class BlobWriter(Protocol):
+    blob_id: str
+
+    async def write(self, data: bytes) -> None: ...
+
+    async def commit(self) -> BlobInfo:
+        """Make the blob durable and visible under ``blob_id``."""
+        ...
+
+    async def abort(self) -> None:
+        """Discard everything written; safe to call after a failed write or twice."""
+        ...
+
+
+class BlobStore(Protocol):
+    async def start(self) -> None:
+        """Create directories and remove leftover staging files from a crash."""
+        ...
+
+    async def close(self) -> None: ...
+
+    def new_writer(self, checksums: Iterable[str] = ()) -> BlobWriter: ...
+
+    async def write_stream(self, stream: BodyStream, checksums: Iterable[str] = (),
+                           limit: int | None = None) -> BlobInfo:
+        """Stream ``stream`` into a new blob and commit it; abort and re-raise on any error
+        (including the stream's own verification errors and :class:`BodyTooLarge` past ``limit``)."""
+        ...
+
+    async def open(self, blob_id: str, offset: int = 0, length: int | None = None) -> FileBody:
+        """Open a committed blob for reading ``length`` bytes from ``offset``."""
+        ...
+
+    async def delete(self, blob_id: str) -> None:
+        """Remove a blob; a missing blob is not an error."""
+        ...

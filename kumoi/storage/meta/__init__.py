@@ -1,0 +1,1 @@
+"""Metadata storage behind one contract; SQLite is the embedded default."""
