@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Union
 
 from kumoi.core.streams import BodyStream
 
@@ -90,7 +89,7 @@ class FileBody:
     close: Callable[[], None]
 
 
-ResponseBody = Union[bytes, AsyncIterable[bytes], FileBody]
+ResponseBody = bytes | AsyncIterable[bytes] | FileBody
 
 
 @dataclass(slots=True)

@@ -13,6 +13,8 @@ from collections.abc import AsyncIterator
 from typing import Protocol, runtime_checkable
 
 DEFAULT_CHUNK = 1 << 20
+#: The largest non-streaming request body any layer reads whole (XML/JSON/form documents).
+MAX_DOCUMENT_BODY = 8 * 1024 * 1024
 
 
 @runtime_checkable

@@ -1,0 +1,95 @@
+"""Checksums S3 clients use (``x-amz-checksum-*``), computed incrementally.
+
+One implementation serves every layer: the blob store computes them while a body streams to disk,
+and the SigV4 layer checks aws-chunked trailers with them. CRCs come from ``awscrt.checksums``
+(hardware-accelerated, several GB/s, releases the GIL); SHA-1/SHA-256 and MD5 from ``hashlib``,
+which releases the GIL on large buffers. Digests are raw bytes, big-endian for the CRCs, as S3 puts
+them (base64-encoded) on the wire.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Callable, Iterable
+
+from awscrt import checksums as crt
+
+#: Algorithm names, as S3's ``x-amz-checksum-<name>`` headers spell them.
+ALGORITHMS = ("crc32", "crc32c", "crc64nvme", "sha1", "sha256")
+HEADER_PREFIX = "x-amz-checksum-"
+
+_CRCS: dict[str, tuple[Callable[[bytes, int], int], int]] = {
+    "crc32": (crt.crc32, 4),
+    "crc32c": (crt.crc32c, 4),
+    "crc64nvme": (crt.crc64nvme, 8),
+}
+_HASHES = {"sha1": hashlib.sha1, "sha256": hashlib.sha256}
+
+
+class UnknownChecksum(ValueError):
+    """A checksum algorithm outside :data:`ALGORITHMS`."""
+
+
+class Checksum:
+    """A running checksum of one algorithm."""
+
+    __slots__ = ("_crc", "_hash", "_value", "_width", "algorithm")
+
+    def __init__(self, algorithm: str) -> None:
+        self.algorithm = algorithm
+        self._value = 0
+        if algorithm in _CRCS:
+            self._crc: Callable[[bytes, int], int] | None = _CRCS[algorithm][0]
+            self._width = _CRCS[algorithm][1]
+            self._hash = None
+        elif algorithm in _HASHES:
+            self._crc = None
+            self._width = 0
+            self._hash = _HASHES[algorithm]()
+        else:
+            raise UnknownChecksum(f"unknown checksum algorithm {algorithm!r}; known: {ALGORITHMS}")
+
+    def update(self, data: bytes) -> None:
+        if self._crc is not None:
+            self._value = self._crc(data, self._value)
+        else:
+            assert self._hash is not None
+            self._hash.update(data)
+
+    def digest(self) -> bytes:
+        if self._hash is not None:
+            return self._hash.digest()
+        return self._value.to_bytes(self._width, "big")
+
+    def b64digest(self) -> str:
+        return base64.b64encode(self.digest()).decode("ascii")
+
+
+def checksum_for_header(header_name: str) -> Checksum | None:
+    """A fresh running checksum for ``x-amz-checksum-<algorithm>``, or None if unknown."""
+    name = header_name.lower()
+    if not name.startswith(HEADER_PREFIX) or name[len(HEADER_PREFIX) :] not in ALGORITHMS:
+        return None
+    return Checksum(name[len(HEADER_PREFIX) :])
+
+
+class Digests:
+    """Running MD5 and requested checksums over everything passed to :meth:`update`."""
+
+    __slots__ = ("_checksums", "_md5")
+
+    def __init__(self, algorithms: Iterable[str] = ()) -> None:
+        self._md5 = hashlib.md5(usedforsecurity=False)
+        self._checksums = [Checksum(name) for name in dict.fromkeys(algorithms)]
+
+    def update(self, data: bytes) -> None:
+        self._md5.update(data)
+        for checksum in self._checksums:
+            checksum.update(data)
+
+    def md5(self) -> bytes:
+        return self._md5.digest()
+
+    def checksums(self) -> dict[str, bytes]:
+        return {checksum.algorithm: checksum.digest() for checksum in self._checksums}
