@@ -11,11 +11,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from kumoi.core.checksums import ALGORITHMS
 from kumoi.core.http import FileBody
 from kumoi.core.streams import BodyStream
 
 #: Checksum algorithms a writer can compute while streaming, by S3's names (lower-case).
-CHECKSUM_ALGORITHMS = ("crc32", "crc32c", "crc64nvme", "sha1", "sha256")
+CHECKSUM_ALGORITHMS = ALGORITHMS
 
 
 @dataclass(frozen=True, slots=True)

@@ -73,6 +73,14 @@ class BucketNotEmpty(Exception):
     pass
 
 
+class BucketMissing(Exception):
+    """``put_object`` found no bucket of that name: it was deleted while the object was written."""
+
+
+class QueueMissing(Exception):
+    """``send`` found no queue of that id: it was deleted while the messages were prepared."""
+
+
 class S3Repository(Protocol):
     async def create_bucket(self, record: BucketRecord) -> None:
         """Insert a bucket; raise :class:`BucketExists` if the name is taken (by anyone)."""
@@ -94,7 +102,7 @@ class S3Repository(Protocol):
     async def put_object(self, record: ObjectRecord) -> None:
         """Insert or atomically replace an object. The replaced object's blob (if any) is queued
         for garbage collection and ``record.blob_id``'s write intent is cleared, in the same
-        transaction."""
+        transaction. Raise :class:`BucketMissing` if the bucket does not exist."""
         ...
 
     async def get_object(self, bucket: str, key: str) -> ObjectRecord | None: ...
@@ -106,7 +114,7 @@ class S3Repository(Protocol):
     async def list_objects(self, bucket: str, prefix: str = "", after: str = "",
                            limit: int = 1000) -> list[ObjectRecord]:
         """Objects with keys > ``after`` starting with ``prefix``, in UTF-8 byte order of keys.
-        Costs O(limit) whatever the bucket size."""
+        Costs O(limit) whatever the bucket size. Listed records carry no ``inline`` bytes."""
         ...
 
 
@@ -129,7 +137,8 @@ class SqsRepository(Protocol):
         ...
 
     async def send(self, queue_id: int, messages: list[MessageRecord]) -> list[int]:
-        """Store messages (one transaction); returns the sequence number given to each."""
+        """Store messages (one transaction); returns the sequence number given to each.
+        Raise :class:`QueueMissing` if the queue does not exist."""
         ...
 
     async def receive(self, queue_id: int, now: float, limit: int, visibility_timeout: float,

@@ -1,0 +1,114 @@
+"""The SQLite schema, as an ordered list of migrations.
+
+``PRAGMA user_version`` records how many migrations a database file has had. At start-up
+:func:`migrate` applies the missing ones in order, each in its own transaction together with the
+new version number, so a crash mid-migration leaves the file at the previous version. Existing
+steps are never edited: a schema change is a new step appended to :data:`MIGRATIONS`.
+
+Ordering: keys and names are ``TEXT`` with the default ``BINARY`` collation, which compares the
+UTF-8 bytes, so ``ORDER BY key`` is S3's UTF-8 byte order. Every listing is a range scan of a
+primary key or index (see ``keyrange.py``).
+
+Messages use the table's ``rowid`` (``AUTOINCREMENT``, so never reused) as their sequence number:
+it increases monotonically, hence per queue too.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+
+#: One migration: the statements that take the schema from version ``n`` to ``n + 1``.
+Migration = tuple[str, ...]
+
+MIGRATIONS: tuple[Migration, ...] = (
+    (
+        """CREATE TABLE buckets (
+            name TEXT PRIMARY KEY,
+            account_id TEXT NOT NULL,
+            region TEXT NOT NULL,
+            created REAL NOT NULL,
+            config TEXT NOT NULL
+        )""",
+        "CREATE INDEX buckets_by_account ON buckets (account_id, name)",
+        """CREATE TABLE objects (
+            bucket TEXT NOT NULL,
+            key TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            etag TEXT NOT NULL,
+            last_modified REAL NOT NULL,
+            blob_id TEXT,
+            attrs TEXT NOT NULL,
+            inline BLOB,
+            PRIMARY KEY (bucket, key)
+        )""",
+        """CREATE TABLE blob_intents (
+            blob_id TEXT PRIMARY KEY,
+            created REAL NOT NULL
+        )""",
+        """CREATE TABLE blob_garbage (
+            blob_id TEXT PRIMARY KEY,
+            queued REAL NOT NULL
+        )""",
+        """CREATE TABLE queues (
+            queue_id INTEGER PRIMARY KEY,
+            account_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            created REAL NOT NULL,
+            last_modified REAL NOT NULL,
+            attributes TEXT NOT NULL,
+            tags TEXT NOT NULL,
+            UNIQUE (account_id, name)
+        )""",
+        """CREATE TABLE messages (
+            sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+            queue_id INTEGER NOT NULL,
+            message_id TEXT NOT NULL,
+            body TEXT NOT NULL,
+            sent_at REAL NOT NULL,
+            visible_at REAL NOT NULL,
+            attrs TEXT NOT NULL,
+            receive_count INTEGER NOT NULL,
+            first_received_at REAL,
+            group_id TEXT,
+            dedup_id TEXT,
+            receipt TEXT
+        )""",
+        "CREATE INDEX messages_visible ON messages (queue_id, visible_at, sequence, group_id)",
+        "CREATE INDEX messages_group ON messages (queue_id, group_id, sequence, visible_at)",
+        "CREATE INDEX messages_id ON messages (queue_id, message_id)",
+    ),
+)
+
+
+class SchemaTooNew(RuntimeError):
+    """The file was written by a newer kumoi (its version is past our last migration)."""
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    row = conn.execute("PRAGMA user_version").fetchone()
+    return int(row[0])
+
+
+def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration] = MIGRATIONS) -> int:
+    """Apply the migrations ``conn``'s file lacks; return the resulting version.
+
+    ``conn`` must be in autocommit mode (``isolation_level=None``). The version is read inside
+    each step's write transaction, so two processes starting at once do not both apply a step.
+    """
+    while True:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = schema_version(conn)
+            if version > len(migrations):
+                raise SchemaTooNew(f"schema version {version} is newer than this kumoi ({len(migrations)})")
+            if version == len(migrations):
+                conn.execute("COMMIT")
+                return version
+            for statement in migrations[version]:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version + 1}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")

@@ -1,0 +1,255 @@
+"""SQS queues and messages in SQLite.
+
+A receive is one write job: it finds the claimable messages and claims them (new visibility,
+receive count, receipt token) in the same transaction, so two concurrent receives never get the
+same message.
+
+Standard queues take the visible messages in ``(visible_at, sequence)`` order, a range scan of
+the ``messages_visible`` index that stops after ``limit`` rows.
+
+FIFO queues claim by message group: a group's messages are claimable, in sequence order, up to
+its first message that is not visible (in flight or delayed). The job walks the visible index
+for groups it has not seen yet (the index carries ``group_id``, so this reads no table rows) and,
+for each, reads the head of the group from the ``messages_group`` index (``queue_id, group_id,
+sequence, visible_at``: covering), taking the visible run from the start. Each group costs one
+short range scan; messages of groups already decided are skipped without further queries. The
+worst case is a blocked group with a long visible backlog: its messages are stepped over, one
+index entry each, on every receive until its head is deleted or becomes visible.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+from typing import Any
+
+from kumoi.core.clock import Clock
+from kumoi.storage.meta.contract import MessageRecord, QueueMissing, QueueRecord
+from kumoi.storage.meta.sqlite.codec import dump_doc, load_doc
+from kumoi.storage.meta.sqlite.engine import Database
+from kumoi.storage.meta.sqlite.keyrange import key_range, range_sql
+
+#: Random bytes in a receipt token.
+RECEIPT_BYTES = 24
+
+_QUEUE_COLUMNS = "queue_id, account_id, name, created, last_modified, attributes, tags"
+_MESSAGE_COLUMNS = (
+    "message_id, body, sent_at, visible_at, attrs, receive_count, first_received_at, group_id, "
+    "dedup_id, sequence, receipt"
+)
+
+_INSERT_QUEUE = (
+    "INSERT INTO queues (account_id, name, created, last_modified, attributes, tags) "
+    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (account_id, name) DO NOTHING RETURNING queue_id"
+)
+_GET_QUEUE = f"SELECT {_QUEUE_COLUMNS} FROM queues WHERE account_id = ? AND name = ?"
+_QUEUE_EXISTS = "SELECT 1 FROM queues WHERE queue_id = ?"
+_LIST_QUEUES = range_sql(
+    f"SELECT {_QUEUE_COLUMNS} FROM queues WHERE account_id = :owner AND {{range}} ORDER BY name LIMIT :limit",
+    "name",
+)
+_UPDATE_QUEUE = "UPDATE queues SET attributes = ?, tags = ?, last_modified = ? WHERE queue_id = ?"
+_DELETE_QUEUE = "DELETE FROM queues WHERE queue_id = ?"
+_PURGE = "DELETE FROM messages WHERE queue_id = ?"
+
+_INSERT_MESSAGE = (
+    "INSERT INTO messages (queue_id, message_id, body, sent_at, visible_at, attrs, receive_count, "
+    "first_received_at, group_id, dedup_id, receipt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "RETURNING sequence"
+)
+_VISIBLE = (
+    "SELECT sequence FROM messages WHERE queue_id = ? AND visible_at <= ? "
+    "ORDER BY visible_at, sequence LIMIT ?"
+)
+_VISIBLE_GROUPS = (
+    "SELECT group_id FROM messages WHERE queue_id = ? AND visible_at <= ? ORDER BY visible_at, sequence"
+)
+_GROUP_HEAD = (
+    "SELECT sequence, visible_at FROM messages WHERE queue_id = ? AND group_id IS ? ORDER BY sequence LIMIT ?"
+)
+_CLAIM = (
+    "UPDATE messages SET visible_at = ?, receive_count = receive_count + 1, "
+    "first_received_at = coalesce(first_received_at, ?), receipt = ? WHERE sequence = ? "
+    f"RETURNING {_MESSAGE_COLUMNS}"
+)
+_DELETE_MESSAGE = "DELETE FROM messages WHERE queue_id = ? AND message_id = ? AND receipt = ?"
+_CHANGE_VISIBILITY = (
+    "UPDATE messages INDEXED BY messages_id SET visible_at = ? "
+    "WHERE queue_id = ? AND message_id = ? AND receipt = ? AND visible_at > ?"
+)
+_COUNT_VISIBLE = "SELECT count(*) FROM messages WHERE queue_id = ? AND visible_at <= ?"
+_COUNT_HIDDEN = (
+    "SELECT count(*), coalesce(sum(receive_count = 0), 0) FROM messages WHERE queue_id = ? AND visible_at > ?"
+)
+
+
+def _queue(row: tuple[Any, ...]) -> QueueRecord:
+    return QueueRecord(
+        account_id=row[1],
+        name=row[2],
+        created=row[3],
+        last_modified=row[4],
+        attributes=load_doc(row[5]),
+        tags=load_doc(row[6]),
+        queue_id=row[0],
+    )
+
+
+def _message(row: tuple[Any, ...]) -> MessageRecord:
+    return MessageRecord(
+        row[0], row[1], row[2], row[3], load_doc(row[4]), row[5], row[6], row[7], row[8], row[9], row[10]
+    )
+
+
+def _fifo_claimable(conn: sqlite3.Connection, queue_id: int, now: float, limit: int) -> list[int]:
+    """Sequences a FIFO receive may claim: per group, the visible run at its head."""
+    chosen: list[int] = []
+    decided: set[str | None] = set()
+    for (group_id,) in conn.execute(_VISIBLE_GROUPS, (queue_id, now)):
+        if group_id in decided:
+            continue
+        decided.add(group_id)
+        for sequence, visible_at in conn.execute(_GROUP_HEAD, (queue_id, group_id, limit - len(chosen))):
+            if visible_at > now:
+                break
+            chosen.append(sequence)
+        if len(chosen) >= limit:
+            break
+    return chosen
+
+
+class SqliteSqsRepository:
+    """:class:`~kumoi.storage.meta.contract.SqsRepository` on a :class:`Database`."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def create_queue(self, record: QueueRecord) -> QueueRecord:
+        row = (
+            record.account_id,
+            record.name,
+            record.created,
+            record.last_modified,
+            dump_doc(record.attributes),
+            dump_doc(record.tags),
+        )
+        key = (record.account_id, record.name)
+
+        def job(conn: sqlite3.Connection) -> QueueRecord:
+            inserted = conn.execute(_INSERT_QUEUE, row).fetchall()
+            if inserted:
+                return QueueRecord(
+                    record.account_id,
+                    record.name,
+                    record.created,
+                    dict(record.attributes),
+                    dict(record.tags),
+                    inserted[0][0],
+                    record.last_modified,
+                )
+            return _queue(conn.execute(_GET_QUEUE, key).fetchone())
+
+        return await self._db.write(job)
+
+    async def get_queue(self, account_id: str, name: str) -> QueueRecord | None:
+        def job(conn: sqlite3.Connection) -> QueueRecord | None:
+            row = conn.execute(_GET_QUEUE, (account_id, name)).fetchone()
+            return None if row is None else _queue(row)
+
+        return await self._db.read(job)
+
+    async def list_queues(
+        self, account_id: str, prefix: str = "", after: str = "", limit: int = 1000
+    ) -> list[QueueRecord]:
+        bounds = key_range(prefix, after)
+        sql = _LIST_QUEUES[(bounds.exclusive, bounds.upper is not None)]
+        params = {"owner": account_id, "lower": bounds.lower, "upper": bounds.upper, "limit": limit}
+
+        def job(conn: sqlite3.Connection) -> list[QueueRecord]:
+            return [_queue(row) for row in conn.execute(sql, params)]
+
+        return await self._db.read(job)
+
+    async def update_queue(self, record: QueueRecord) -> None:
+        params = (dump_doc(record.attributes), dump_doc(record.tags), record.last_modified, record.queue_id)
+        await self._db.write(lambda conn: conn.execute(_UPDATE_QUEUE, params))
+
+    async def delete_queue(self, queue_id: int) -> bool:
+        def job(conn: sqlite3.Connection) -> bool:
+            conn.execute(_PURGE, (queue_id,))
+            return conn.execute(_DELETE_QUEUE, (queue_id,)).rowcount > 0
+
+        return await self._db.write(job)
+
+    async def send(self, queue_id: int, messages: list[MessageRecord]) -> list[int]:
+        rows = [
+            (
+                queue_id,
+                m.message_id,
+                m.body,
+                m.sent_at,
+                m.visible_at,
+                dump_doc(m.attrs),
+                m.receive_count,
+                m.first_received_at,
+                m.group_id,
+                m.dedup_id,
+                m.receipt,
+            )
+            for m in messages
+        ]
+
+        def job(conn: sqlite3.Connection) -> list[int]:
+            if conn.execute(_QUEUE_EXISTS, (queue_id,)).fetchone() is None:
+                raise QueueMissing(queue_id)
+            return [conn.execute(_INSERT_MESSAGE, row).fetchall()[0][0] for row in rows]
+
+        return await self._db.write(job)
+
+    async def receive(
+        self, queue_id: int, now: float, limit: int, visibility_timeout: float, fifo: bool
+    ) -> list[MessageRecord]:
+        visible_at = now + visibility_timeout
+        if limit <= 0:
+            return []
+
+        def job(conn: sqlite3.Connection) -> list[MessageRecord]:
+            if fifo:
+                sequences = _fifo_claimable(conn, queue_id, now, limit)
+            else:
+                sequences = [row[0] for row in conn.execute(_VISIBLE, (queue_id, now, limit))]
+            claimed: list[MessageRecord] = []
+            for sequence in sequences:
+                receipt = secrets.token_urlsafe(RECEIPT_BYTES)
+                row = conn.execute(_CLAIM, (visible_at, now, receipt, sequence)).fetchall()[0]
+                claimed.append(_message(row))
+            return claimed
+
+        return await self._db.write(job)
+
+    async def delete_message(self, queue_id: int, message_id: str, receipt: str) -> bool:
+        params = (queue_id, message_id, receipt)
+        return await self._db.write(lambda conn: conn.execute(_DELETE_MESSAGE, params).rowcount > 0)
+
+    async def change_visibility(
+        self, queue_id: int, message_id: str, receipt: str, visible_at: float
+    ) -> bool:
+        clock = self._clock
+
+        def job(conn: sqlite3.Connection) -> bool:
+            params = (visible_at, queue_id, message_id, receipt, clock.now())
+            return conn.execute(_CHANGE_VISIBILITY, params).rowcount > 0
+
+        return await self._db.write(job)
+
+    async def count_messages(self, queue_id: int, now: float) -> tuple[int, int, int]:
+        def job(conn: sqlite3.Connection) -> tuple[int, int, int]:
+            (visible,) = conn.execute(_COUNT_VISIBLE, (queue_id, now)).fetchone()
+            hidden, delayed = conn.execute(_COUNT_HIDDEN, (queue_id, now)).fetchone()
+            return int(visible), int(hidden) - int(delayed), int(delayed)
+
+        return await self._db.read(job)
+
+    async def purge(self, queue_id: int) -> int:
+        return await self._db.write(lambda conn: conn.execute(_PURGE, (queue_id,)).rowcount)

@@ -1,0 +1,211 @@
+"""S3Repository contract: buckets, objects, listing order and bounds, blob bookkeeping."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from kumoi.storage.meta.contract import (
+    BucketExists,
+    BucketMissing,
+    BucketNotEmpty,
+    BucketRecord,
+    ObjectRecord,
+)
+from tests.storage_contract.conftest import Env, Runner
+
+#: Keys whose UTF-8 byte order differs from naive orders (UTF-16 code units, case folding, NFC).
+TRICKY_KEYS = [
+    "",
+    "a",
+    "a/",
+    "a/b",
+    "a%",
+    "a_",
+    "a\x00",
+    "a\x7f",
+    "a\u00ff",
+    "a\u0100",
+    "a\u00ff\u00ff",
+    "a\ud7ff",
+    "a\ue000",
+    "a\uffff",
+    "a\U00010000",
+    "a\U0001f600",
+    "a\U0010ffff",
+    "a\U0010ffff\U0010ffff",
+    "a\U0010ffffz",
+    "b",
+    "B",
+    "\u00e9",
+    "e\u0301",
+    "\uff21",
+    "\U0010ffff",
+]
+TRICKY_KEYS.remove("")
+
+
+def _utf8_sorted(keys: list[str]) -> list[str]:
+    return sorted(keys, key=lambda k: k.encode("utf-8"))
+
+
+def bucket(name: str = "bkt", account: str = "111122223333") -> BucketRecord:
+    return BucketRecord(name=name, account_id=account, region="us-east-1", created=1.5, config={"v": 1})
+
+
+def obj(key: str, blob_id: str | None = None, bkt: str = "bkt", size: int = 3) -> ObjectRecord:
+    return ObjectRecord(
+        bucket=bkt,
+        key=key,
+        size=size,
+        etag='"e"',
+        last_modified=2.0,
+        blob_id=blob_id,
+        inline=None if blob_id else b"abc",
+        attrs={"meta": {"k": "v"}, "ct": "text/plain"},
+    )
+
+
+def test_bucket_lifecycle(contract: Runner) -> None:
+    async def body(env: Env) -> None:
+        s3 = env.meta.s3
+        assert await s3.get_bucket("bkt") is None
+        await s3.create_bucket(bucket())
+        assert await s3.get_bucket("bkt") == bucket()
+        with pytest.raises(BucketExists) as info:
+            await s3.create_bucket(bucket(account="999999999999"))
+        assert info.value.existing == bucket()
+        await s3.update_bucket_config("bkt", {"versioning": "Enabled", "tags": {"a": "b"}})
+        got = await s3.get_bucket("bkt")
+        assert got is not None and got.config == {"versioning": "Enabled", "tags": {"a": "b"}}
+        await s3.put_object(obj("k"))
+        with pytest.raises(BucketNotEmpty):
+            await s3.delete_bucket("bkt")
+        await s3.delete_object("bkt", "k")
+        assert await s3.delete_bucket("bkt") is True
+        assert await s3.delete_bucket("bkt") is False
+        assert await s3.get_bucket("bkt") is None
+
+    contract(body)
+
+
+def test_list_buckets_by_account_prefix_after_limit(contract: Runner) -> None:
+    async def body(env: Env) -> None:
+        s3 = env.meta.s3
+        names = ["alpha", "alpha-2", "beta", "gamma", "zeta"]
+        for name in reversed(names):
+            await s3.create_bucket(bucket(name))
+        await s3.create_bucket(bucket("other", account="999999999999"))
+        assert [b.name for b in await s3.list_buckets("111122223333")] == names
+        assert [b.name for b in await s3.list_buckets("111122223333", prefix="alpha")] == names[:2]
+        assert [b.name for b in await s3.list_buckets("111122223333", after="alpha-2")] == names[2:]
+        assert [b.name for b in await s3.list_buckets("111122223333", limit=2)] == names[:2]
+        assert [b.name for b in await s3.list_buckets("999999999999")] == ["other"]
+        assert await s3.list_buckets("000000000000") == []
+
+    contract(body)
+
+
+def test_put_get_replace_delete_object(contract: Runner) -> None:
+    async def body(env: Env) -> None:
+        meta, s3 = env.meta, env.meta.s3
+        await s3.create_bucket(bucket())
+        await meta.record_blob_intent("a" * 32)
+        await s3.put_object(obj("k", blob_id="a" * 32))
+        assert await meta.pending_blob_intents() == []
+        assert await s3.get_object("bkt", "k") == obj("k", blob_id="a" * 32)
+        assert await s3.get_object("bkt", "other") is None
+        assert await s3.get_object("nobucket", "k") is None
+
+        await meta.record_blob_intent("b" * 32)
+        await s3.put_object(obj("k", blob_id="b" * 32, size=9))
+        got = await s3.get_object("bkt", "k")
+        assert got is not None and got.blob_id == "b" * 32 and got.size == 9
+        assert await meta.take_garbage() == ["a" * 32]
+        assert await meta.pending_blob_intents() == []
+
+        await s3.put_object(obj("k"))  # inline replaces a blob: the blob becomes garbage
+        got = await s3.get_object("bkt", "k")
+        assert got is not None and got.inline == b"abc" and got.blob_id is None
+        assert sorted(await meta.take_garbage()) == ["a" * 32, "b" * 32]
+        await s3.put_object(obj("k"))  # inline replaces inline: nothing to collect
+        assert len(await meta.take_garbage()) == 2
+
+        await s3.put_object(obj("j", blob_id="c" * 32))
+        deleted = await s3.delete_object("bkt", "j")
+        assert deleted == obj("j", blob_id="c" * 32)
+        assert await s3.delete_object("bkt", "j") is None
+        assert sorted(await meta.take_garbage()) == ["a" * 32, "b" * 32, "c" * 32]
+        await meta.forget_garbage(["a" * 32, "c" * 32])
+        assert await meta.take_garbage() == ["b" * 32]
+
+    contract(body)
+
+
+def test_put_object_into_missing_bucket(contract: Runner) -> None:
+    async def body(env: Env) -> None:
+        await env.meta.record_blob_intent("d" * 32)
+        with pytest.raises(BucketMissing):
+            await env.meta.s3.put_object(obj("k", blob_id="d" * 32, bkt="gone"))
+        assert await env.meta.pending_blob_intents() == ["d" * 32]
+        assert await env.meta.s3.get_object("gone", "k") is None
+
+    contract(body)
+
+
+def test_listing_is_utf8_byte_order(contract: Runner) -> None:
+    async def body(env: Env) -> None:
+        s3 = env.meta.s3
+        await s3.create_bucket(bucket())
+        await s3.create_bucket(bucket("bkt2"))
+        await s3.put_object(obj("a", bkt="bkt2"))
+        for key in TRICKY_KEYS:
+            await s3.put_object(obj(key))
+        expected = _utf8_sorted(TRICKY_KEYS)
+        assert [o.key for o in await s3.list_objects("bkt")] == expected
+        # Paging with ``after`` walks the same order.
+        paged: list[str] = []
+        after = ""
+        while page := await s3.list_objects("bkt", after=after, limit=3):
+            paged += [o.key for o in page]
+            after = page[-1].key
+        assert paged == expected
+
+    contract(body)
+
+
+PREFIXES = ["a", "a\u00ff", "a\U0010ffff", "\U0010ffff", "a\ud7ff", "a\uffff", "a%", "a_", "e", "a\x00", "zz"]
+
+
+@pytest.mark.parametrize("prefix", PREFIXES)
+def test_prefix_bounds_match_startswith(contract: Runner, prefix: str) -> None:
+    async def body(env: Env) -> None:
+        s3 = env.meta.s3
+        await s3.create_bucket(bucket())
+        for key in TRICKY_KEYS:
+            await s3.put_object(obj(key))
+        ordered = _utf8_sorted(TRICKY_KEYS)
+        for after in ["", *ordered]:
+            got = [o.key for o in await s3.list_objects("bkt", prefix=prefix, after=after)]
+            want = [k for k in ordered if k.startswith(prefix) and k.encode() > after.encode()]
+            assert got == want, (prefix, after)
+
+    contract(body)
+
+
+def test_group_commit_with_one_failing_writer(contract: Runner) -> None:
+    """200 concurrent puts, one into a missing bucket: it alone fails, every other one lands."""
+
+    async def body(env: Env) -> None:
+        s3 = env.meta.s3
+        await s3.create_bucket(bucket())
+        records = [obj(f"key-{i:03d}", bkt="missing" if i == 117 else "bkt") for i in range(200)]
+        results = await asyncio.gather(*(s3.put_object(r) for r in records), return_exceptions=True)
+        failures = [i for i, r in enumerate(results) if isinstance(r, BaseException)]
+        assert failures == [117]
+        assert isinstance(results[117], BucketMissing)
+        keys = [o.key for o in await s3.list_objects("bkt")]
+        assert keys == [f"key-{i:03d}" for i in range(200) if i != 117]
+
+    contract(body)

@@ -1,0 +1,278 @@
+"""SqsRepository contract: queues, claim semantics, receipts, FIFO group ordering, counts."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+
+import pytest
+
+from kumoi.storage.meta.contract import MessageRecord, QueueMissing, QueueRecord
+from tests.storage_contract.conftest import Env, Runner
+
+ACCOUNT = "111122223333"
+NOW = 1_000.0
+_ids = itertools.count()
+
+
+def queue(name: str = "q", account: str = ACCOUNT) -> QueueRecord:
+    return QueueRecord(
+        account_id=account,
+        name=name,
+        created=1.0,
+        attributes={"VisibilityTimeout": "30"},
+        tags={"team": "a"},
+        last_modified=1.0,
+    )
+
+
+def msg(body: str = "hello", visible_at: float = NOW, group: str | None = None) -> MessageRecord:
+    return MessageRecord(
+        message_id=f"m-{next(_ids)}",
+        body=body,
+        sent_at=NOW,
+        visible_at=visible_at,
+        attrs={"MessageAttributes": {"a": {"DataType": "String", "StringValue": "1"}}},
+        group_id=group,
+        dedup_id=None if group is None else f"d-{body}",
+    )
+
+
+async def new_queue(env: Env, name: str = "q") -> int:
+    record = await env.meta.sqs.create_queue(queue(name))
+    assert record.queue_id is not None
+    return record.queue_id
+
+
+def test_queue_lifecycle(contract: Runner) -> None:
+    async def body(env: Env) -> None:
+        sqs = env.meta.sqs
+        created = await sqs.create_queue(queue())
+        assert created.queue_id is not None and created.name == "q" and created.tags == {"team": "a"}
+        changed = queue()
+        changed.attributes = {"VisibilityTimeout": "99"}
+        again = await sqs.create_queue(changed)
+        assert again == created  # existing queue returned unchanged
+        assert await sqs.get_queue(ACCOUNT, "q") == created
+        assert await sqs.get_queue("999999999999", "q") is None
+
+        created.attributes = {"DelaySeconds": "5"}
+        created.tags = {}
+        created.last_modified = 7.0
+        await sqs.update_queue(created)
+        assert await sqs.get_queue(ACCOUNT, "q") == created
+
+        await sqs.send(created.queue_id, [msg(), msg()])
+        assert await sqs.delete_queue(created.queue_id) is True
+        assert await sqs.delete_queue(created.queue_id) is False
+        assert await sqs.get_queue(ACCOUNT, "q") is None
+        recreated = await new_queue(env)
+        assert await sqs.receive(recreated, NOW, 10, 30, False) == []
+
+    contract(body)
+
+
+def test_list_queues(contract: Runner) -> None:
+    async def body(env: Env) -> None:
+        sqs = env.meta.sqs
+        names = ["orders", "orders-dlq", "orders.fifo", "payments", "zz"]
+        for name in reversed(names):
+            await sqs.create_queue(queue(name))
+        await sqs.create_queue(queue("orders", account="999999999999"))
+        assert [q.name for q in await sqs.list_queues(ACCOUNT)] == names
+        assert [q.name for q in await sqs.list_queues(ACCOUNT, prefix="orders")] == names[:3]
+        assert [q.name for q in await sqs.list_queues(ACCOUNT, prefix="orders", after="orders-dlq")] == [
+            "orders.fifo"
+        ]
+        assert [q.name for q in await sqs.list_queues(ACCOUNT, limit=1)] == ["orders"]
+
+    contract(body)
+
+
+def test_send_to_missing_queue(contract: Runner) -> None:
+    async def body(env: Env) -> None:
+        with pytest.raises(QueueMissing):
+            await env.meta.sqs.send(424242, [msg()])
+
+    contract(body)
+
+
+def test_sequences_increase_per_queue(contract: Runner) -> None:
+    async def body(env: Env) -> None:
+        sqs = env.meta.sqs
+        q1, q2 = await new_queue(env, "a"), await new_queue(env, "b")
+        seqs1 = await sqs.send(q1, [msg() for _ in range(3)])
+        await sqs.send(q2, [msg()])
+        seqs1 += await sqs.send(q1, [msg()])
+        await sqs.purge(q1)
+        seqs1 += await sqs.send(q1, [msg()])
+        assert seqs1 == sorted(seqs1) and len(set(seqs1)) == len(seqs1)
+
+    contract(body)
+
+
+def test_receive_claims_and_round_trips(contract: Runner) -> None:
+    async def body(env: Env) -> None:
+        sqs = env.meta.sqs
+        qid = await new_queue(env)
+        sent = [msg(f"b{i}") for i in range(5)]
+        sequences = await sqs.send(qid, sent)
+        got = await sqs.receive(qid, NOW, 3, 30.0, False)
+        assert [m.body for m in got] == ["b0", "b1", "b2"]
+        first = got[0]
+        assert first.message_id == sent[0].message_id and first.attrs == sent[0].attrs
+        assert first.sequence == sequences[0]
+        assert first.visible_at == NOW + 30 and first.receive_count == 1 and first.first_received_at == NOW
+        assert len({m.receipt for m in got}) == 3 and all(m.receipt for m in got)
+        # Claimed messages are invisible to a second receive.
+        assert [m.body for m in await sqs.receive(qid, NOW, 10, 30.0, False)] == ["b3", "b4"]
+        assert await sqs.receive(qid, NOW + 1, 10, 30.0, False) == []
+        # After the visibility timeout they come back, with a new receipt and count.
+        again = await sqs.receive(qid, NOW + 31, 1, 30.0, False)
+        assert again[0].message_id == first.message_id
+        assert again[0].receive_count == 2 and again[0].first_received_at == NOW
+        assert again[0].receipt != first.receipt
+
+    contract(body)
+
+
+def test_concurrent_receives_never_share_a_message(contract: Runner) -> None:
+    async def body(env: Env) -> None:
+        sqs = env.meta.sqs
+        qid = await new_queue(env)
+        await sqs.send(qid, [msg(f"b{i}") for i in range(100)])
+        batches = await asyncio.gather(*(sqs.receive(qid, NOW, 10, 30.0, False) for _ in range(15)))
+        ids = [m.message_id for batch in batches for m in batch]
+        assert len(ids) == 100 and len(set(ids)) == 100
+
+    contract(body)
+
+
+def test_delayed_messages_wait(contract: Runner) -> None:
+    async def body(env: Env) -> None:
+        sqs = env.meta.sqs
+        qid = await new_queue(env)
+        await sqs.send(qid, [msg("late", visible_at=NOW + 10), msg("now")])
+        assert await sqs.count_messages(qid, NOW) == (1, 0, 1)
+        assert [m.body for m in await sqs.receive(qid, NOW, 10, 30.0, False)] == ["now"]
+        assert await sqs.count_messages(qid, NOW) == (0, 1, 1)
+        assert [m.body for m in await sqs.receive(qid, NOW + 10, 10, 30.0, False)] == ["late"]
+        assert await sqs.count_messages(qid, NOW + 10) == (0, 2, 0)
+        assert await sqs.count_messages(qid, NOW + 100) == (2, 0, 0)
+
+    contract(body)
+
+
+def test_delete_message_needs_current_receipt(contract: Runner) -> None:
+    async def body(env: Env) -> None:
+        sqs = env.meta.sqs
+        qid = await new_queue(env)
+        await sqs.send(qid, [msg()])
+        (first,) = await sqs.receive(qid, NOW, 1, 30.0, False)
+        (second,) = await sqs.receive(qid, NOW + 31, 1, 30.0, False)
+        assert first.receipt and second.receipt
+        assert await sqs.delete_message(qid, first.message_id, first.receipt) is False  # stale
+        assert await sqs.delete_message(qid, first.message_id, "forged") is False
+        assert await sqs.delete_message(qid + 1, first.message_id, second.receipt) is False
+        assert await sqs.delete_message(qid, second.message_id, second.receipt) is True
+        assert await sqs.delete_message(qid, second.message_id, second.receipt) is False
+        assert await sqs.count_messages(qid, NOW + 31) == (0, 0, 0)
+
+    contract(body)
+
+
+def test_change_visibility(contract: Runner) -> None:
+    async def body(env: Env) -> None:
+        sqs, clock = env.meta.sqs, env.clock
+        now = clock.now()
+        qid = await new_queue(env)
+        await sqs.send(qid, [msg(visible_at=now - 1)])
+        (m,) = await sqs.receive(qid, now, 1, 30.0, False)
+        assert m.receipt
+        assert await sqs.change_visibility(qid, m.message_id, "stale", now) is False
+        assert await sqs.change_visibility(qid, m.message_id, m.receipt, now + 100) is True
+        assert await sqs.receive(qid, now + 50, 1, 30.0, False) == []
+        assert await sqs.change_visibility(qid, m.message_id, m.receipt, now) is True  # visible again
+        assert await sqs.change_visibility(qid, m.message_id, m.receipt, now + 5) is False  # not in flight
+        (back,) = await sqs.receive(qid, now, 1, 30.0, False)
+        assert back.message_id == m.message_id and back.receive_count == 2
+
+    contract(body)
+
+
+def test_purge(contract: Runner) -> None:
+    async def body(env: Env) -> None:
+        sqs = env.meta.sqs
+        qid, other = await new_queue(env, "a"), await new_queue(env, "b")
+        await sqs.send(qid, [msg() for _ in range(4)])
+        await sqs.send(other, [msg()])
+        await sqs.receive(qid, NOW, 2, 30.0, False)
+        assert await sqs.purge(qid) == 4
+        assert await sqs.count_messages(qid, NOW) == (0, 0, 0)
+        assert await sqs.count_messages(other, NOW) == (1, 0, 0)
+
+    contract(body)
+
+
+def test_fifo_group_in_flight_blocks_the_group(contract: Runner) -> None:
+    async def body(env: Env) -> None:
+        sqs = env.meta.sqs
+        qid = await new_queue(env, "q.fifo")
+        await sqs.send(
+            qid,
+            [
+                msg("a1", group="A"),
+                msg("a2", group="A"),
+                msg("b1", group="B"),
+                msg("a3", group="A"),
+                msg("b2", group="B"),
+            ],
+        )
+        first = await sqs.receive(qid, NOW, 1, 30.0, True)
+        assert [m.body for m in first] == ["a1"]
+        # Group A is blocked while a1 is in flight; B is free.
+        second = await sqs.receive(qid, NOW, 10, 30.0, True)
+        assert [m.body for m in second] == ["b1", "b2"]
+        assert await sqs.receive(qid, NOW, 10, 30.0, True) == []
+        (a1,) = first
+        assert a1.receipt
+        assert await sqs.delete_message(qid, a1.message_id, a1.receipt)
+        assert [m.body for m in await sqs.receive(qid, NOW, 10, 30.0, True)] == ["a2", "a3"]
+
+    contract(body)
+
+
+def test_fifo_claims_only_the_visible_run_at_the_head_of_a_group(contract: Runner) -> None:
+    async def body(env: Env) -> None:
+        sqs = env.meta.sqs
+        now = env.clock.now()
+        qid = await new_queue(env, "q.fifo")
+        await sqs.send(qid, [msg(f"a{i}", visible_at=now, group="A") for i in range(6)])
+        batch = await sqs.receive(qid, now, 4, 30.0, True)
+        assert [m.body for m in batch] == ["a0", "a1", "a2", "a3"]
+        a0, a1 = batch[0], batch[1]
+        assert a0.receipt and a1.receipt
+        # a1 becomes visible again while a0 is still in flight: the group stays blocked.
+        assert await sqs.change_visibility(qid, a1.message_id, a1.receipt, now)
+        assert await sqs.receive(qid, now, 10, 30.0, True) == []
+        # With a0 gone, a1 heads the group and is claimable, but a2 (in flight) stops the run.
+        assert await sqs.delete_message(qid, a0.message_id, a0.receipt)
+        assert [m.body for m in await sqs.receive(qid, now, 10, 30.0, True)] == ["a1"]
+        # Once everything timed out, the group restarts from its head, in order.
+        again = await sqs.receive(qid, now + 31, 10, 30.0, True)
+        assert [m.body for m in again] == ["a1", "a2", "a3", "a4", "a5"]
+
+    contract(body)
+
+
+def test_fifo_limit_and_group_order(contract: Runner) -> None:
+    async def body(env: Env) -> None:
+        sqs = env.meta.sqs
+        qid = await new_queue(env, "q.fifo")
+        await sqs.send(qid, [msg(f"{g}{i}", group=g) for i in range(3) for g in "XYZ"])
+        got = await sqs.receive(qid, NOW, 4, 30.0, True)
+        assert [m.body for m in got] == ["X0", "X1", "X2", "Y0"]
+        rest = await sqs.receive(qid, NOW, 10, 30.0, True)
+        assert [m.body for m in rest] == ["Z0", "Z1", "Z2"]
+
+    contract(body)
