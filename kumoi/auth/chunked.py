@@ -1,0 +1,289 @@
+"""Decoding and verifying ``Content-Encoding: aws-chunked`` request bodies (S3 streaming uploads).
+
+Framing, per the S3 SigV4 streaming documentation::
+
+    <hex size>[;chunk-signature=<sig>]\\r\\n<data>\\r\\n      repeated
+    0[;chunk-signature=<sig>]\\r\\n                          the final, empty chunk
+    [<name>:<value>\\r\\n ...]                               trailers (``*-TRAILER`` payloads)
+    [x-amz-trailer-signature:<sig>\\r\\n]                    signed trailers only
+    \\r\\n
+
+Signed chunks chain: chunk *n*'s signature covers its data and chunk *n-1*'s signature, starting
+from the seed (the request's own signature), so chunks can be neither altered, dropped nor
+reordered; the trailer signature continues the chain from the final chunk.
+
+:class:`AwsChunkedBody` is a :class:`~kumoi.core.streams.BodyStream` of the *decoded* data.
+It reads the framing lazily: data goes to the consumer as it arrives (no chunk is buffered
+whole), each chunk's signature is checked as soon as its last byte has passed, and the trailer
+(signature, declared ``x-amz-checksum-*``, decoded length) is checked before the final
+``b""``. Any failure raises a :class:`ServiceError` from ``read``; the consumer never sees a
+clean end of a bad body. ``trailers`` holds the trailing headers once the stream has ended.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from kumoi.auth.canonical import EMPTY_SHA256
+from kumoi.auth.errors import (
+    bad_digest,
+    chunk_signature_mismatch,
+    incomplete_body,
+    invalid_chunk,
+    malformed_trailer,
+)
+from kumoi.core.checksums import Checksum, checksum_for_header
+from kumoi.core.errors import ServiceError
+from kumoi.core.streams import DEFAULT_CHUNK, BodyStream
+
+#: Longest chunk-header or trailer line we accept (a signed header line is about 90 bytes).
+MAX_LINE = 4096
+#: Most trailing headers we accept.
+MAX_TRAILERS = 32
+#: How much framing we read at a time when looking for a line end.
+LINE_READ = 8192
+#: A chunk size has at most 16 hex digits (64 bits).
+MAX_SIZE_DIGITS = 16
+
+_SIGNATURE_EXT = "chunk-signature="
+_TRAILER_SIGNATURE = "x-amz-trailer-signature"
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkSigning:
+    """What chunk and trailer signatures are computed with: the request's signing key, timestamp
+    and scope, and the seed (the request signature) that starts the chain."""
+
+    key: bytes
+    amz_date: str
+    scope: str
+    seed_signature: str
+    access_key_id: str
+
+
+class _Framing:
+    """A small read buffer over the raw stream: framing lines come from it, data passes through."""
+
+    __slots__ = ("_buf", "_inner")
+
+    def __init__(self, inner: BodyStream) -> None:
+        self._inner = inner
+        self._buf = bytearray()
+
+    async def line(self, *, eof_ok: bool = False) -> str | None:
+        """The next CRLF-terminated line without its CRLF; ``None`` at a clean EOF if ``eof_ok``."""
+        start = 0
+        while True:
+            end = self._buf.find(b"\r\n", start)
+            if end >= 0:
+                if end > MAX_LINE:
+                    raise invalid_chunk("framing line too long")
+                text = bytes(self._buf[:end]).decode("latin-1")
+                del self._buf[: end + 2]
+                return text
+            if len(self._buf) > MAX_LINE:
+                raise invalid_chunk("framing line too long")
+            start = max(0, len(self._buf) - 1)
+            more = await self._inner.read(LINE_READ)
+            if not more:
+                if eof_ok and not self._buf:
+                    return None
+                raise incomplete_body()
+            self._buf += more
+
+    async def data(self, n: int) -> bytes:
+        if self._buf:
+            piece = bytes(self._buf[:n])
+            del self._buf[:n]
+            return piece
+        return await self._inner.read(n)
+
+
+class AwsChunkedBody:
+    """The decoded, verified data of an aws-chunked body.
+
+    ``signed``: chunk headers carry ``chunk-signature``; they are verified when ``signing`` is
+    given (``None`` when the key could not be checked, e.g. ``--accept-any-key``).
+    ``trailer``: trailing headers follow the final chunk (signed too when ``signed``).
+    ``declared_trailers``: the ``x-amz-trailer`` names; declared checksums are verified.
+    ``decoded_length``: ``x-amz-decoded-content-length``, enforced when given.
+    """
+
+    __slots__ = (
+        "_checksums",
+        "_declared",
+        "_decoded",
+        "_done",
+        "_error",
+        "_framing",
+        "_hash",
+        "_pending_signature",
+        "_previous",
+        "_remaining",
+        "_signed",
+        "_signing",
+        "_trailer",
+        "decoded_length",
+        "trailers",
+    )
+
+    def __init__(
+        self,
+        inner: BodyStream,
+        *,
+        signed: bool,
+        trailer: bool,
+        signing: ChunkSigning | None = None,
+        declared_trailers: tuple[str, ...] = (),
+        decoded_length: int | None = None,
+    ) -> None:
+        self._framing = _Framing(inner)
+        self._signed = signed
+        self._trailer = trailer
+        self._signing = signing
+        self._previous = signing.seed_signature if signing is not None else ""
+        self._declared = declared_trailers
+        self._checksums: dict[str, Checksum] = {}
+        for name in declared_trailers:
+            checksum = checksum_for_header(name)
+            if checksum is not None:
+                self._checksums[name] = checksum
+        self.decoded_length = decoded_length
+        self.trailers: dict[str, str] = {}
+        self._decoded = 0
+        self._remaining = -1
+        self._pending_signature = ""
+        self._hash = hashlib.sha256() if signing is not None else None
+        self._done = False
+        self._error: ServiceError | None = None
+
+    @property
+    def content_length(self) -> int | None:
+        return self.decoded_length
+
+    async def read(self, n: int = DEFAULT_CHUNK) -> bytes:
+        if self._error is not None:
+            raise self._error
+        try:
+            return await self._read(n)
+        except ServiceError as error:
+            self._error = error
+            raise
+
+    async def _read(self, n: int) -> bytes:
+        while not self._done:
+            if self._remaining > 0:
+                piece = await self._framing.data(min(n, self._remaining))
+                if not piece:
+                    raise incomplete_body()
+                self._consume(piece)
+                return piece
+            if self._remaining == 0:
+                if await self._framing.line() != "":
+                    raise invalid_chunk("chunk data is not followed by CRLF")
+                self._verify_chunk()
+            size = await self._chunk_header()
+            if size == 0:
+                self._verify_chunk()
+                await self._finish()
+                self._done = True
+            else:
+                self._remaining = size
+        return b""
+
+    def _consume(self, piece: bytes) -> None:
+        self._remaining -= len(piece)
+        self._decoded += len(piece)
+        if self.decoded_length is not None and self._decoded > self.decoded_length:
+            raise invalid_chunk("more data than x-amz-decoded-content-length")
+        if self._hash is not None:
+            self._hash.update(piece)
+        for checksum in self._checksums.values():
+            checksum.update(piece)
+
+    async def _chunk_header(self) -> int:
+        line = await self._framing.line()
+        assert line is not None
+        size_text, _, extensions = line.partition(";")
+        size_text = size_text.strip()
+        if not size_text or len(size_text) > MAX_SIZE_DIGITS or not _HEX.issuperset(size_text):
+            raise invalid_chunk("bad chunk size")
+        if self._signed:
+            if not extensions.startswith(_SIGNATURE_EXT):
+                raise invalid_chunk("chunk-signature missing")
+            signature = extensions[len(_SIGNATURE_EXT) :].strip()
+            if len(signature) != 64:
+                raise invalid_chunk("bad chunk-signature")
+            self._pending_signature = signature
+        return int(size_text, 16)
+
+    def _verify_chunk(self) -> None:
+        signing = self._signing
+        if signing is None or self._hash is None:
+            return
+        string_to_sign = (
+            f"AWS4-HMAC-SHA256-PAYLOAD\n{signing.amz_date}\n{signing.scope}\n{self._previous}\n"
+            f"{EMPTY_SHA256}\n{self._hash.hexdigest()}"
+        )
+        self._previous = self._check(string_to_sign, self._pending_signature)
+        self._hash = hashlib.sha256()
+
+    def _check(self, string_to_sign: str, provided: str) -> str:
+        assert self._signing is not None
+        expected = hmac.digest(self._signing.key, string_to_sign.encode(), hashlib.sha256).hex()
+        if not hmac.compare_digest(expected.encode(), provided.lower().encode("utf-8", "surrogateescape")):
+            raise chunk_signature_mismatch(self._signing.access_key_id, string_to_sign, provided)
+        return expected
+
+    async def _finish(self) -> None:
+        if self._trailer:
+            await self._read_trailers()
+        elif await self._framing.line(eof_ok=True) not in ("", None):
+            raise invalid_chunk("data after the final chunk")
+        if await self._framing.data(1):
+            raise invalid_chunk("data after the final chunk")
+        if self.decoded_length is not None and self._decoded != self.decoded_length:
+            raise incomplete_body(
+                "You did not provide the number of bytes specified by the x-amz-decoded-content-length "
+                "HTTP header"
+            )
+        for name, checksum in self._checksums.items():
+            if checksum.b64digest() != self.trailers.get(name):
+                raise bad_digest(name)
+
+    async def _read_trailers(self) -> None:
+        signature: str | None = None
+        block: list[str] = []
+        while True:
+            line = await self._framing.line(eof_ok=True)
+            if not line:
+                break
+            if len(self.trailers) >= MAX_TRAILERS:
+                raise malformed_trailer()
+            name, colon, value = line.partition(":")
+            name = name.strip().lower()
+            value = value.strip()
+            if not colon or not name:
+                raise malformed_trailer()
+            if name == _TRAILER_SIGNATURE:
+                signature = value
+                continue
+            self.trailers[name] = value
+            block.append(f"{name}:{value}\n")
+        for name in self._declared:
+            if name not in self.trailers:
+                raise malformed_trailer()
+        if not self._signed:
+            return
+        if signature is None:
+            raise malformed_trailer()
+        signing = self._signing
+        if signing is not None:
+            digest = hashlib.sha256("".join(block).encode("latin-1")).hexdigest()
+            string_to_sign = (
+                f"AWS4-HMAC-SHA256-TRAILER\n{signing.amz_date}\n{signing.scope}\n{self._previous}\n{digest}"
+            )
+            self._check(string_to_sign, signature)
