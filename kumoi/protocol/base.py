@@ -29,9 +29,6 @@ from typing import Any
 from kumoi.core.errors import ServiceError
 from kumoi.core.http import HttpRequest, HttpResponse
 
-#: The largest non-streaming request body a codec reads (XML/JSON/form documents).
-MAX_DOCUMENT_BODY = 8 * 1024 * 1024
-
 
 @dataclass(frozen=True, slots=True)
 class DecodedRequest:
@@ -60,5 +57,7 @@ class ServiceCodec(ABC):
         """Serialize a provider's output for ``operation``."""
 
     @abstractmethod
-    def encode_error(self, error: ServiceError, request_id: str, operation: str | None = None) -> HttpResponse:
+    def encode_error(
+        self, error: ServiceError, request_id: str, operation: str | None = None
+    ) -> HttpResponse:
         """Serialize an error in this protocol's format (status, body, headers)."""

@@ -7,7 +7,7 @@ needs them, never by editing the model.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import botocore
@@ -15,12 +15,12 @@ import botocore.loaders
 import botocore.model
 
 
-@lru_cache(maxsize=None)
+@cache
 def _loader() -> botocore.loaders.Loader:
     return botocore.loaders.create_loader()
 
 
-@lru_cache(maxsize=None)
+@cache
 def model_data(service: str) -> dict[str, Any]:
     """The raw model document of ``service`` (as botocore names it: ``s3``, ``sqs``, ...)."""
     data: dict[str, Any] = _loader().load_service_model(service, "service-2")
@@ -29,7 +29,9 @@ def model_data(service: str) -> dict[str, Any]:
 
 def service_model(service: str, data: dict[str, Any] | None = None) -> botocore.model.ServiceModel:
     """A botocore :class:`ServiceModel` for ``service``, optionally from an overlaid document."""
-    return botocore.model.ServiceModel(data if data is not None else model_data(service), service_name=service)
+    return botocore.model.ServiceModel(
+        data if data is not None else model_data(service), service_name=service
+    )
 
 
 def botocore_version() -> str:

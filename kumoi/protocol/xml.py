@@ -92,8 +92,9 @@ def parse(data: bytes) -> Element:
 
 
 _ESCAPES_TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#xD;"})
-_ESCAPES_ATTR = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\r": "&#xD;",
-                               "\n": "&#xA;", "\t": "&#x9;"})
+_ESCAPES_ATTR = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\r": "&#xD;", "\n": "&#xA;", "\t": "&#x9;"}
+)
 
 
 def escape_text(value: str) -> str:

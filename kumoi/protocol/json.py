@@ -1,0 +1,408 @@
+"""The AWS JSON protocols (awsJson1_0 and awsJson1_1): ``X-Amz-Target`` names the operation.
+
+A request is ``POST /`` with ``Content-Type: application/x-amz-json-1.0`` (or ``1.1``),
+``X-Amz-Target: {targetPrefix}.{Operation}`` and the input structure as a JSON object. Output is
+the output structure as JSON: timestamps as epoch seconds, blobs base64, non-finite floats as the
+strings ``NaN``/``Infinity``/``-Infinity``. Errors are ``{"__type": ..., "message": ...}``.
+
+Services that moved from the query protocol to JSON carry the ``awsQueryCompatible`` trait
+(SQS). Their errors also carry ``x-amzn-query-error: {legacy code};{Sender|Receiver}``: botocore
+then reports the legacy code as ``Error.Code`` (what query-era code compares against) and raises
+the modelled exception class found from ``__type`` (kept as ``Error.QueryErrorCode``).
+
+Plans are compiled once per operation: a decoder that type-checks and converts the JSON values
+of the input shape, and an encoder for the output shape. Encoders of shapes that need no
+conversion (only strings, numbers, booleans, lists and maps of them, no renamed members) are
+``None``, so such outputs go straight to ``json.dumps``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import botocore.model
+
+from kumoi.core.errors import ServiceError
+from kumoi.core.http import HttpRequest, HttpResponse
+from kumoi.core.streams import MAX_DOCUMENT_BODY, BodyTooLarge
+from kumoi.protocol.base import DecodedRequest, ServiceCodec
+from kumoi.protocol.shapes import (
+    INT32_MAX,
+    INT32_MIN,
+    INT64_MAX,
+    INT64_MIN,
+    ISO8601,
+    UNIX_TIMESTAMP,
+    ErrorInfo,
+    InvalidValue,
+    MalformedBody,
+    check_integer_range,
+    coral_missing_message,
+    coral_name,
+    decode_base64,
+    encode_base64,
+    epoch_number,
+    error_table,
+    format_float,
+    format_timestamp,
+    from_epoch,
+    parse_timestamp,
+    read_document,
+    resolve_error,
+    timestamp_format,
+)
+
+JSON_CONTENT_TYPES = frozenset({"application/x-amz-json-1.0", "application/x-amz-json-1.1"})
+
+#: The ``__type`` AWS's JSON services give the framework errors that no service models.
+_FRAMEWORK_TYPES = {
+    "UnknownOperationException": "com.amazon.coral.service#UnknownOperationException",
+    "SerializationException": "com.amazon.coral.service#SerializationException",
+    "ValidationException": "com.amazon.coral.validate#ValidationException",
+}
+_NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+Decoder = Callable[[Any, str], Any]
+Encoder = Callable[[Any], Any]
+
+
+class _Missing(Exception):
+    def __init__(self, paths: list[str]) -> None:
+        super().__init__(", ".join(paths))
+        self.paths = paths
+
+
+class JsonCodec(ServiceCodec):
+    """Decodes and encodes one awsJson service, compiled from its model."""
+
+    protocol = "json"
+
+    def __init__(self, model: botocore.model.ServiceModel) -> None:
+        metadata = model.metadata
+        self._content_type = f"application/x-amz-json-{metadata.get('jsonVersion', '1.0')}"
+        self._query_compatible = "awsQueryCompatible" in metadata
+        self._namespace = f"com.amazonaws.{metadata.get('endpointPrefix', model.service_name)}"
+        self._errors: dict[str, ErrorInfo] = error_table(model)
+        compiler = _Compiler()
+        prefix = metadata.get("targetPrefix", "")
+        self._targets: dict[str, str] = {}
+        self._decoders: dict[str, Decoder | None] = {}
+        self._encoders: dict[str, Encoder | None] = {}
+        for name in model.operation_names:
+            op = model.operation_model(name)
+            self._targets[f"{prefix}.{name}"] = name
+            self._decoders[name] = compiler.decoder(op.input_shape) if op.input_shape is not None else None
+            self._encoders[name] = compiler.encoder(op.output_shape) if op.output_shape is not None else None
+
+    # --- requests -------------------------------------------------------------------------------
+
+    async def decode(self, request: HttpRequest) -> DecodedRequest:
+        target = request.headers.get("x-amz-target") or ""
+        operation = self._targets.get(target)
+        content_type = (request.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
+        if request.method != "POST" or operation is None or content_type not in JSON_CONTENT_TYPES:
+            raise ServiceError("UnknownOperationException", "")
+        try:
+            body = await read_document(request, MAX_DOCUMENT_BODY)
+        except BodyTooLarge as exc:
+            raise ServiceError(
+                "RequestEntityTooLarge", f"Request body must be at most {exc.limit} bytes.", status=413
+            ) from None
+        except MalformedBody as exc:
+            raise ServiceError("SerializationException", str(exc)) from None
+        document = _load(body)
+        decoder = self._decoders[operation]
+        if decoder is None:
+            return DecodedRequest(operation, {})
+        try:
+            params: dict[str, Any] = decoder(document, "")
+        except InvalidValue as exc:
+            where = f" at '{exc.path}'" if exc.path else ""
+            raise ServiceError("SerializationException", f"{exc.reason}{where}") from None
+        except _Missing as exc:
+            raise ServiceError("ValidationException", coral_missing_message(exc.paths)) from None
+        return DecodedRequest(operation, params)
+
+    # --- responses ------------------------------------------------------------------------------
+
+    def encode(self, operation: str, output: Mapping[str, Any], request_id: str) -> HttpResponse:
+        encoder = self._encoders[operation]
+        document = encoder(output) if encoder is not None else output
+        return self._response(200, json.dumps(document, separators=(",", ":")).encode(), request_id)
+
+    def encode_error(
+        self, error: ServiceError, request_id: str, operation: str | None = None
+    ) -> HttpResponse:
+        wire = resolve_error(error, self._errors)
+        if wire.shape in self._errors:
+            type_code = wire.shape if self._query_compatible else wire.code
+            error_type = f"{self._namespace}#{type_code}"
+        else:
+            error_type = _FRAMEWORK_TYPES.get(wire.code, wire.code)
+        document: dict[str, Any] = {"__type": error_type}
+        if wire.message:
+            document["message"] = wire.message
+        document.update(error.fields)
+        response = self._response(
+            wire.status, json.dumps(document, separators=(",", ":")).encode(), request_id
+        )
+        if self._query_compatible:
+            fault = "Sender" if wire.sender_fault else "Receiver"
+            response.headers.append(("x-amzn-query-error", f"{wire.code};{fault}"))
+        response.headers.extend(error.headers.items())
+        return response
+
+    def _response(self, status: int, body: bytes, request_id: str) -> HttpResponse:
+        return HttpResponse(
+            status=status,
+            headers=[("content-type", self._content_type), ("x-amzn-requestid", request_id)],
+            body=body,
+            content_length=len(body),
+        )
+
+
+def _load(body: bytes) -> Any:
+    if not body.strip():
+        return {}
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):
+        # ValueError covers malformed JSON, bad UTF-8 and integers beyond Python's digit limit.
+        raise ServiceError("SerializationException", "The request body is not valid JSON.") from None
+
+
+# --- compiled decoders and encoders -----------------------------------------------------------
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "BOOLEAN_VALUE"
+    if isinstance(value, (int, float)):
+        return "NUMBER_VALUE"
+    if isinstance(value, str):
+        return "STRING_VALUE"
+    if isinstance(value, list):
+        return "Start of list"
+    return "Start of structure or map"
+
+
+def _wrong(value: Any, expected: str, path: str) -> InvalidValue:
+    return InvalidValue(f"{_kind(value)} can not be converted to {expected}", path)
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+class _Compiler:
+    def __init__(self) -> None:
+        self._decoders: dict[str, Decoder] = {}
+        self._encoders: dict[str, list[Encoder | None]] = {}
+
+    # decoders: (JSON value, path) -> value
+
+    def decoder(self, shape: botocore.model.Shape) -> Decoder:
+        kind = shape.type_name
+        if kind == "structure":
+            if getattr(shape, "is_document_type", False):
+                return lambda value, path: value
+            return self._struct_decoder(shape)
+        if kind == "list":
+            return self._list_decoder(shape)
+        if kind == "map":
+            return self._map_decoder(shape)
+        return _scalar_decoder(shape)
+
+    def _struct_decoder(self, shape: botocore.model.StructureShape) -> Decoder:
+        cached = self._decoders.get(shape.name)
+        if cached is not None:
+            return cached
+        members: list[tuple[str, str, Decoder]] = []
+        required = list(shape.required_members)
+
+        def decode(value: Any, path: str) -> dict[str, Any]:
+            if type(value) is not dict:
+                raise _wrong(value, "a structure", path)
+            out: dict[str, Any] = {}
+            for name, key, member_decoder in members:
+                item = value.get(key)
+                if item is not None:
+                    out[name] = member_decoder(item, _join(path, key))
+            if required:
+                missing = [_join(path, coral_name(name)) for name in required if name not in out]
+                if missing:
+                    raise _Missing(missing)
+            return out
+
+        self._decoders[shape.name] = decode
+        for name, member in shape.members.items():
+            members.append((name, str(member.serialization.get("name", name)), self.decoder(member)))
+        return decode
+
+    def _list_decoder(self, shape: botocore.model.ListShape) -> Decoder:
+        item = self.decoder(shape.member)
+
+        def decode(value: Any, path: str) -> list[Any]:
+            if type(value) is not list:
+                raise _wrong(value, "a list", path)
+            out = []
+            for index, element in enumerate(value):
+                if element is None:
+                    raise InvalidValue("null can not be a list member", f"{path}.{index + 1}")
+                out.append(item(element, f"{path}.{index + 1}"))
+            return out
+
+        return decode
+
+    def _map_decoder(self, shape: botocore.model.MapShape) -> Decoder:
+        value_decoder = self.decoder(shape.value)
+
+        def decode(value: Any, path: str) -> dict[str, Any]:
+            if type(value) is not dict:
+                raise _wrong(value, "a map", path)
+            return {
+                key: value_decoder(item, _join(path, key)) for key, item in value.items() if item is not None
+            }
+
+        return decode
+
+    # encoders: value -> JSON value; None means "the value is already what JSON needs"
+
+    def encoder(self, shape: botocore.model.Shape) -> Encoder | None:
+        kind = shape.type_name
+        if kind == "structure":
+            if getattr(shape, "is_document_type", False):
+                return None
+            return self._struct_encoder(shape)
+        if kind == "list":
+            item = self.encoder(shape.member)
+            if item is None:
+                return None
+            return lambda value: [item(element) for element in value]
+        if kind == "map":
+            converter = self.encoder(shape.value)
+            if converter is None:
+                return None
+            return lambda value: {key: converter(element) for key, element in value.items()}
+        return _scalar_encoder(shape)
+
+    def _struct_encoder(self, shape: botocore.model.StructureShape) -> Encoder | None:
+        known = self._encoders.get(shape.name)
+        if known is not None:
+            # A recursive reference: decided by the outer compilation, so call through the cell.
+            return lambda value: _call(known, value)
+        cell: list[Encoder | None] = [None]
+        self._encoders[shape.name] = cell
+        members: list[tuple[str, str, Encoder | None]] = []
+        for name, member in shape.members.items():
+            members.append((name, str(member.serialization.get("name", name)), self.encoder(member)))
+        if all(encoder is None and key == name for name, key, encoder in members):
+            return None
+
+        def encode(value: Mapping[str, Any]) -> dict[str, Any]:
+            out: dict[str, Any] = {}
+            for name, key, member_encoder in members:
+                item = value.get(name)
+                if item is not None:
+                    out[key] = member_encoder(item) if member_encoder is not None else item
+            return out
+
+        cell[0] = encode
+        return encode
+
+
+def _call(cell: list[Encoder | None], value: Any) -> Any:
+    encoder = cell[0]
+    return encoder(value) if encoder is not None else value
+
+
+def _scalar_decoder(shape: botocore.model.Shape) -> Decoder:
+    kind = shape.type_name
+    if kind in ("string", "character"):
+        return _string
+    if kind == "boolean":
+        return _boolean
+    if kind in ("integer", "long"):
+        low, high = (INT32_MIN, INT32_MAX) if kind == "integer" else (INT64_MIN, INT64_MAX)
+        expected = "an Integer" if kind == "integer" else "a Long"
+
+        def integer(value: Any, path: str) -> int:
+            if type(value) is not int:
+                raise _wrong(value, expected, path)
+            try:
+                check_integer_range(value, low, high)
+            except InvalidValue as exc:
+                raise InvalidValue(exc.reason, path) from None
+            return value
+
+        return integer
+    if kind in ("float", "double"):
+        return _number
+    if kind == "timestamp":
+        fmt = timestamp_format(shape, UNIX_TIMESTAMP)
+
+        def timestamp(value: Any, path: str) -> Any:
+            try:
+                if type(value) in (int, float):
+                    return from_epoch(float(value))
+                if type(value) is str:
+                    return parse_timestamp(value, ISO8601 if fmt == UNIX_TIMESTAMP else fmt)
+            except InvalidValue as exc:
+                raise InvalidValue(exc.reason, path) from None
+            raise _wrong(value, "a Timestamp", path)
+
+        return timestamp
+    if kind == "blob":
+
+        def blob(value: Any, path: str) -> bytes:
+            if type(value) is not str:
+                raise _wrong(value, "a Blob", path)
+            try:
+                return decode_base64(value)
+            except InvalidValue as exc:
+                raise InvalidValue(exc.reason, path) from None
+
+        return blob
+    return _string
+
+
+def _string(value: Any, path: str) -> str:
+    if type(value) is not str:
+        raise _wrong(value, "a String", path)
+    return value
+
+
+def _boolean(value: Any, path: str) -> bool:
+    if type(value) is not bool:
+        raise _wrong(value, "a Boolean", path)
+    return value
+
+
+def _number(value: Any, path: str) -> float:
+    kind = type(value)
+    if kind is float or kind is int:
+        number = float(value)
+        if math.isfinite(number):
+            return number
+    elif kind is str and value in _NON_FINITE:
+        return _NON_FINITE[value]
+    raise _wrong(value, "a Double", path)
+
+
+def _scalar_encoder(shape: botocore.model.Shape) -> Encoder | None:
+    kind = shape.type_name
+    if kind == "timestamp":
+        fmt = timestamp_format(shape, UNIX_TIMESTAMP)
+        if fmt == UNIX_TIMESTAMP:
+            return epoch_number
+        return lambda value: format_timestamp(value, fmt)
+    if kind == "blob":
+        return encode_base64
+    if kind in ("float", "double"):
+        return lambda value: format_float(float(value))
+    return None
