@@ -1,0 +1,1 @@
+"""kumoi.services.sns."""
