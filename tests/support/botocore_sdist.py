@@ -35,8 +35,19 @@ def _fetch(version: str, target: Path) -> None:
     target.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
-             f"botocore=={version}", "-d", tmp],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--no-deps",
+                "--no-binary",
+                ":all:",
+                f"botocore=={version}",
+                "-d",
+                tmp,
+            ],
             check=True,
         )
         archive = next(Path(tmp).glob("botocore-*.tar.gz"))

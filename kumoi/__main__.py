@@ -1,0 +1,5 @@
+import sys
+
+from kumoi.cli import main
+
+sys.exit(main())

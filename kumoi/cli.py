@@ -1,0 +1,85 @@
+"""The ``kumoi`` command: argument parsing only; the work happens in :mod:`kumoi.runtime`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from kumoi import __version__
+from kumoi.config import load_settings, setting_docs
+
+_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def _serve_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    docs = {name: (env, help_text) for name, env, help_text, _default in setting_docs()}
+    epilog = "Every option can also be set in the environment:\n" + "\n".join(
+        f"  {env:<24} {help_text} (default: {default!r})" for _name, env, help_text, default in setting_docs()
+    )
+    serve = commands.add_parser(
+        "serve", help="run the server", epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+
+    def option(flag: str, name: str, **kwargs: object) -> None:
+        env, help_text = docs[name]
+        serve.add_argument(flag, dest=name, default=None, help=f"{help_text} [{env}]", **kwargs)  # type: ignore[arg-type]
+
+    option("--host", "host")
+    option("--port", "port", type=int)
+    option("--data-dir", "data_dir", type=Path)
+    option("--log-level", "log_level", choices=["debug", "info", "warning", "error"])
+    option("--region", "region")
+    option("--account-id", "account_id")
+    option("--access-key", "access_key")
+    option("--secret-key", "secret_key")
+    option("--accept-any-key", "accept_any_key", action="store_const", const=True)
+    option(
+        "--allow-default-keys-on-network", "allow_default_keys_on_network", action="store_const", const=True
+    )
+    option("--base-domains", "base_domains", type=lambda v: tuple(p for p in v.split(",") if p))
+    option("--hostname", "extra_hosts", type=lambda v: tuple(p for p in v.split(",") if p))
+    option("--test-clock", "test_clock", action="store_const", const=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kumoi", description="A self-hosted, AWS-compatible cloud core.")
+    parser.add_argument("--version", action="version", version=f"kumoi {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    _serve_parser(commands)
+    coverage = commands.add_parser("coverage", help="print which operations of each service are implemented")
+    coverage.add_argument("--missing", action="store_true", help="list the operations not implemented")
+    coverage.add_argument("--markdown", action="store_true", help="print a Markdown table (for the README)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        return _serve(vars(args))
+    if args.command == "coverage":
+        from kumoi.runtime.coverage import coverage_report
+
+        print(coverage_report(missing=args.missing, markdown=args.markdown))
+        return 0
+    return 2
+
+
+def _serve(options: dict[str, object]) -> int:
+    from kumoi.runtime.app import StartupError
+    from kumoi.runtime.serve import run
+
+    try:
+        settings = load_settings(options)
+    except ValueError as exc:
+        print(f"kumoi: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level.upper(), format=_LOG_FORMAT)
+    try:
+        run(settings)
+    except StartupError as exc:
+        print(f"kumoi: {exc}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,145 @@
+"""Typed settings: command-line flags over ``KUMOI_*`` environment variables over defaults.
+
+One :class:`Settings` object is built at start-up and handed to the composition root; nothing else
+reads the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+DEFAULT_ACCOUNT = "000000000000"
+DEFAULT_REGION = "us-east-1"
+DEFAULT_ACCESS_KEY = "test"
+DEFAULT_SECRET_KEY = "test"
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """How one setting is documented and read from the environment."""
+
+    env: str
+    help: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = field(default="127.0.0.1", metadata={"doc": Setting("KUMOI_HOST", "address to listen on")})
+    port: int = field(default=4566, metadata={"doc": Setting("KUMOI_PORT", "port for every service")})
+    data_dir: Path = field(
+        default=Path(".kumoi"),
+        metadata={"doc": Setting("KUMOI_DATA_DIR", "where metadata and blobs are stored")},
+    )
+    log_level: str = field(
+        default="info", metadata={"doc": Setting("KUMOI_LOG_LEVEL", "debug, info, warning or error")}
+    )
+    region: str = field(
+        default=DEFAULT_REGION,
+        metadata={"doc": Setting("KUMOI_REGION", "region reported where a request names none")},
+    )
+    account_id: str = field(
+        default=DEFAULT_ACCOUNT, metadata={"doc": Setting("KUMOI_ACCOUNT_ID", "account of the root key pair")}
+    )
+    access_key: str = field(
+        default=DEFAULT_ACCESS_KEY, metadata={"doc": Setting("KUMOI_ACCESS_KEY", "root access key id")}
+    )
+    secret_key: str = field(
+        default=DEFAULT_SECRET_KEY, metadata={"doc": Setting("KUMOI_SECRET_KEY", "root secret access key")}
+    )
+    accept_any_key: bool = field(
+        default=False,
+        metadata={
+            "doc": Setting(
+                "KUMOI_ACCEPT_ANY_KEY",
+                "let unknown access keys in (a 12-digit key acts as that account's root)",
+            )
+        },
+    )
+    allow_default_keys_on_network: bool = field(
+        default=False,
+        metadata={
+            "doc": Setting(
+                "KUMOI_ALLOW_DEFAULT_KEYS", "allow the well-known test/test keys on a non-loopback address"
+            )
+        },
+    )
+    base_domains: tuple[str, ...] = field(
+        default=("localhost", "localhost.localstack.cloud"),
+        metadata={
+            "doc": Setting(
+                "KUMOI_BASE_DOMAINS",
+                "comma-separated domains whose subdomains address S3 buckets virtual-host style",
+            )
+        },
+    )
+    extra_hosts: tuple[str, ...] = field(
+        default=(),
+        metadata={
+            "doc": Setting("KUMOI_HOSTNAMES", "comma-separated extra host names this server answers to")
+        },
+    )
+    test_clock: bool = field(
+        default=False,
+        metadata={
+            "doc": Setting("KUMOI_TEST_CLOCK", "let tests move the clock forward via POST /_kumoi/clock")
+        },
+    )
+
+    @property
+    def is_loopback(self) -> bool:
+        return self.host in LOOPBACK_HOSTS or self.host.startswith("127.")
+
+    @property
+    def uses_default_keys(self) -> bool:
+        return self.access_key == DEFAULT_ACCESS_KEY and self.secret_key == DEFAULT_SECRET_KEY
+
+
+def setting_docs() -> list[tuple[str, str, str, Any]]:
+    """(field name, environment variable, help, default) for every setting, for --help and the README."""
+    return [(f.name, f.metadata["doc"].env, f.metadata["doc"].help, f.default) for f in fields(Settings)]
+
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off", ""})
+
+
+def _convert(name: str, raw: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        lowered = raw.strip().lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+        raise ValueError(f"{name}: expected a boolean (1/0, true/false), got {raw!r}")
+    if isinstance(default, int):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError(f"{name}: expected an integer, got {raw!r}") from None
+    if isinstance(default, Path):
+        return Path(raw)
+    if isinstance(default, tuple):
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
+    return raw
+
+
+def load_settings(overrides: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings from ``overrides`` (flags; ``None`` values are ignored), then ``environ``, then defaults."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for name, variable, _help, default in setting_docs():
+        if overrides.get(name) is not None:
+            values[name] = overrides[name]
+        elif variable in env:
+            values[name] = _convert(variable, env[variable], default)
+    settings = Settings(**values)
+    if not 0 <= settings.port <= 65535:
+        raise ValueError(f"port out of range: {settings.port}")
+    if not (len(settings.account_id) == 12 and settings.account_id.isdigit()):
+        raise ValueError(f"account id must be 12 digits: {settings.account_id!r}")
+    return settings

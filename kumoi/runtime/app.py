@@ -1,0 +1,132 @@
+"""The composition root: builds stores, auth, services and the HTTP server, and runs them.
+
+Start-up order: open the metadata store (migrating its schema), recover what a crash left
+half-done, build services, then listen. Shutdown runs the other way: stop accepting, let in-flight
+requests finish, stop background tasks, close the stores.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from kumoi import __version__
+from kumoi.auth.credentials import StaticCredentials, root_credential
+from kumoi.auth.sigv4 import SigV4Verifier
+from kumoi.config import Settings
+from kumoi.core.clock import Clock
+from kumoi.runtime.services import build_services
+from kumoi.server.app import Application
+from kumoi.server.dispatch import ServiceBinding
+from kumoi.server.http import HttpServer
+from kumoi.server.internal import InternalEndpoints
+from kumoi.server.route import HostPolicy, Router
+from kumoi.storage.blob.localfs import LocalBlobStore
+from kumoi.storage.meta.sqlite import SqliteMetadataStore
+from kumoi.storage.recovery import collect_garbage, recover
+
+log = logging.getLogger("kumoi")
+
+GC_INTERVAL_SECONDS = 5.0
+GC_BATCH = 1000
+
+
+class StartupError(Exception):
+    """kumoi refuses to start with these settings; the message says why and what to do."""
+
+
+def check_exposure(settings: Settings) -> None:
+    if settings.is_loopback or not settings.uses_default_keys or settings.allow_default_keys_on_network:
+        return
+    raise StartupError(
+        f"refusing to listen on {settings.host} with the well-known test/test keys: anyone who can reach "
+        "this address could use them. Set real keys with KUMOI_ACCESS_KEY and KUMOI_SECRET_KEY (or "
+        "--access-key/--secret-key), or allow it explicitly with KUMOI_ALLOW_DEFAULT_KEYS=1."
+    )
+
+
+class Kumoi:
+    """One running kumoi server."""
+
+    def __init__(self, settings: Settings) -> None:
+        check_exposure(settings)
+        self.settings = settings
+        self.clock = Clock(adjustable=settings.test_clock)
+        data_dir = settings.data_dir
+        self.meta = SqliteMetadataStore(data_dir / "meta.sqlite3", clock=self.clock)
+        self.blobs = LocalBlobStore(data_dir / "blobs")
+        self.services: dict[str, ServiceBinding] = {}
+        self._server: HttpServer | None = None
+        self._background: list[asyncio.Task[None]] = []
+        self.started_at = 0.0
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None, "not started"
+        return self._server.port
+
+    async def start(self) -> None:
+        began = time.perf_counter()
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        await self.meta.start()
+        await self.blobs.start()
+        await recover(self.meta, self.blobs)
+        self.services = build_services(self.meta, self.blobs, self.clock)
+        credentials = StaticCredentials(
+            [root_credential(self.settings.access_key, self.settings.secret_key, self.settings.account_id)]
+        )
+        verifier = SigV4Verifier(
+            credentials,
+            self.clock,
+            accept_any_key=self.settings.accept_any_key,
+            default_account=self.settings.account_id,
+        )
+        hosts = HostPolicy(self.settings.base_domains, (*self.settings.extra_hosts, self.settings.host))
+        router = Router((binding.routes for binding in self.services.values()), hosts)
+        internal = InternalEndpoints(__version__, self._service_states, self.clock)
+        application = Application(self.services, router, hosts, verifier, internal, self.settings.region)
+        self._server = HttpServer(application)
+        await self._server.start(self.settings.host, self.settings.port)
+        self._background.append(self._every(GC_INTERVAL_SECONDS, self._collect_garbage))
+        self.started_at = time.time()
+        log.info(
+            "kumoi %s listening on http://%s:%d (data in %s, started in %.0f ms)",
+            __version__,
+            self.settings.host,
+            self.port,
+            self.settings.data_dir,
+            (time.perf_counter() - began) * 1000,
+        )
+
+    async def stop(self, grace: float = 10.0) -> None:
+        if self._server is not None:
+            await self._server.shutdown(grace)
+        for task in self._background:
+            task.cancel()
+        for task in self._background:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._background.clear()
+        await self.blobs.close()
+        await self.meta.close()
+        log.info("kumoi stopped")
+
+    def _service_states(self) -> dict[str, str]:
+        return {name: binding.state for name, binding in self.services.items()}
+
+    async def _collect_garbage(self) -> None:
+        await collect_garbage(self.meta, self.blobs, GC_BATCH)
+
+    def _every(self, seconds: float, job: Callable[[], Awaitable[None]]) -> asyncio.Task[None]:
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(seconds)
+                try:
+                    await job()
+                except Exception:
+                    log.exception("background job %s failed", getattr(job, "__name__", job))
+
+        return asyncio.get_running_loop().create_task(loop())

@@ -1,0 +1,201 @@
+"""The request pipeline: route → authenticate → decode → provider → encode, with one error path.
+
+:class:`Application` is the handler the HTTP edge calls for every request. It never lets an
+exception escape: AWS errors are encoded by the request's protocol, anything unexpected becomes a
+500 ``InternalError`` carrying the request id (the traceback goes to the log only). Every request
+ends with one access-log line.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import parse_qsl
+
+from kumoi.auth.errors import error_for
+from kumoi.auth.sigv4 import AuthResult, SigV4Verifier
+from kumoi.core.context import RequestContext
+from kumoi.core.errors import AuthFailure, ServiceError, internal_error
+from kumoi.core.http import HttpRequest, HttpResponse
+from kumoi.core.streams import MAX_DOCUMENT_BODY, BodyTooLarge, BytesBody, read_limited
+from kumoi.protocol.base import ServiceCodec
+from kumoi.protocol.xml import XmlWriter
+from kumoi.server.dispatch import ServiceBinding, not_implemented
+from kumoi.server.internal import InternalEndpoints
+from kumoi.server.route import HostPolicy, Router, RoutingInfo
+
+access_log = logging.getLogger("kumoi.access")
+log = logging.getLogger("kumoi.server")
+
+AuthFamily = Literal["s3", "query", "json"]
+_FAMILY: dict[str, AuthFamily] = {"rest-xml": "s3", "query": "query", "json": "json"}
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    response: HttpResponse
+    service: str
+    operation: str
+
+
+class Application:
+    """Serves every registered service on one port."""
+
+    def __init__(
+        self,
+        services: Mapping[str, ServiceBinding],
+        router: Router,
+        hosts: HostPolicy,
+        verifier: SigV4Verifier,
+        internal: InternalEndpoints,
+        default_region: str,
+    ) -> None:
+        self._services = services
+        self._router = router
+        self._hosts = hosts
+        self._verifier = verifier
+        self._internal = internal
+        self._default_region = default_region
+
+    async def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        outcome = await self._handle(request)
+        if access_log.isEnabledFor(logging.INFO):
+            access_log.info(
+                "%s %s %s %s %d %.1fms %s",
+                request.remote_addr,
+                request.method,
+                outcome.service,
+                outcome.operation or request.path,
+                outcome.response.status,
+                (time.perf_counter() - started) * 1000,
+                _request_id_of(outcome.response),
+            )
+        return outcome.response
+
+    async def _handle(self, request: HttpRequest) -> _Outcome:
+        if request.path.startswith(InternalEndpoints.PREFIXES):
+            response = await self._internal.handle(request)
+            if response is not None:
+                return _Outcome(response, "-", "")
+        if not self._hosts.allows(request.host):
+            return _Outcome(_host_refused(request.host), "-", "")
+        try:
+            routing = await self._route(request)
+        except ServiceError as error:
+            return _Outcome(_plain_error(error, _new_request_id("json")), "-", "")
+        binding = self._services[routing.service]
+        codec = binding.codecs[routing.protocol]
+        request_id = _new_request_id(routing.protocol)
+        operation = ""
+        try:
+            auth = await self._verifier.authenticate(
+                request, s3=routing.protocol == "rest-xml", virtual_host_bucket=routing.bucket
+            )
+            if routing.bucket is not None:
+                request.path = "/" + routing.bucket + request.path
+            decoded = await codec.decode(request)
+            operation = decoded.operation
+            handler = binding.handlers.get(operation)
+            if handler is None:
+                raise not_implemented(binding.name, operation)
+            if auth.method == "anonymous":
+                raise ServiceError("AccessDenied", "Access Denied", status=403)
+            context = self._context(request, request_id, binding.name, operation, auth)
+            output = await handler(context, decoded.params)
+            response = codec.encode(operation, output or {}, request_id)
+        except AuthFailure as failure:
+            response = self._error(
+                codec, error_for(failure, _FAMILY[routing.protocol]), request_id, operation
+            )
+        except ServiceError as error:
+            response = self._error(codec, error, request_id, operation)
+        except BodyTooLarge as exc:
+            too_large = ServiceError(
+                "RequestEntityTooLarge", f"Request body exceeds {exc.limit} bytes", status=413
+            )
+            response = self._error(codec, too_large, request_id, operation)
+        except Exception:
+            log.exception(
+                "internal error in %s %s (request id %s)", binding.name, operation or "?", request_id
+            )
+            response = self._error(codec, internal_error(request_id), request_id, operation)
+        if routing.protocol != "rest-xml" and response.header("x-amzn-requestid") is None:
+            response.headers.append(("x-amzn-RequestId", request_id))
+        return _Outcome(response, binding.name, operation)
+
+    async def _route(self, request: HttpRequest) -> RoutingInfo:
+        if not self._router.needs_form(request):
+            return self._router.route(request)
+        try:
+            body = await read_limited(request.body, MAX_DOCUMENT_BODY)
+        except BodyTooLarge:
+            raise ServiceError("RequestEntityTooLarge", "Request body is too large", status=413) from None
+        request.body = BytesBody(body)
+        try:
+            form = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+        except UnicodeDecodeError:
+            form = {}
+        return self._router.route(request, form)
+
+    def _context(
+        self, request: HttpRequest, request_id: str, service: str, operation: str, auth: AuthResult
+    ) -> RequestContext:
+        host = request.host
+        return RequestContext(
+            request_id=request_id,
+            service=service,
+            operation=operation,
+            region=auth.region or self._default_region,
+            caller=auth.caller,
+            base_url=f"{request.scheme}://{host}",
+            host=host,
+            remote_addr=request.remote_addr,
+        )
+
+    @staticmethod
+    def _error(codec: ServiceCodec, error: ServiceError, request_id: str, operation: str) -> HttpResponse:
+        try:
+            return codec.encode_error(error, request_id, operation or None)
+        except Exception:
+            log.exception("could not encode error %s (request id %s)", error.code, request_id)
+            return _plain_error(internal_error(request_id), request_id)
+
+
+def _new_request_id(protocol: str) -> str:
+    if protocol == "rest-xml":
+        return secrets.token_hex(8).upper()
+    return str(uuid.uuid4())
+
+
+def _request_id_of(response: HttpResponse) -> str:
+    return response.header("x-amz-request-id") or response.header("x-amzn-requestid") or "-"
+
+
+def _plain_error(error: ServiceError, request_id: str) -> HttpResponse:
+    """An error for a request no service claimed: S3-style XML, the most common client."""
+    writer = XmlWriter()
+    writer.start("Error")
+    writer.element("Code", error.code)
+    writer.element("Message", error.message)
+    writer.element("RequestId", request_id)
+    writer.end("Error")
+    return HttpResponse(
+        status=error.status,
+        headers=[("Content-Type", "application/xml"), ("x-amz-request-id", request_id)],
+        body=writer.getvalue(),
+    )
+
+
+def _host_refused(host: str) -> HttpResponse:
+    error = ServiceError(
+        "InvalidHostHeader",
+        f"kumoi does not serve the host {host!r}. Add it with --hostname / KUMOI_HOSTNAMES if it is yours.",
+        status=400,
+    )
+    return _plain_error(error, _new_request_id("rest-xml"))

@@ -1,0 +1,59 @@
+"""Binding a provider's methods to a service's operations, once at start-up.
+
+A provider implements an operation by defining ``async def <snake_name>(self, ctx, request)``
+(``PutObject`` → ``put_object``). Operations without a method answer the AWS-style
+"not implemented" error naming the operation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore import xform_name
+
+from kumoi.core.context import RequestContext
+from kumoi.core.errors import ServiceError
+from kumoi.protocol.base import ServiceCodec
+from kumoi.server.route import ServiceRoutes
+
+OperationHandler = Callable[[RequestContext, dict[str, Any]], Awaitable[Mapping[str, Any]]]
+
+
+def method_name(operation: str) -> str:
+    return str(xform_name(operation))
+
+
+def bind_operations(provider: object, operations: Iterable[str]) -> dict[str, OperationHandler]:
+    """The provider's bound methods by operation name, for the operations it implements."""
+    handlers: dict[str, OperationHandler] = {}
+    for operation in operations:
+        method = getattr(provider, method_name(operation), None)
+        if callable(method):
+            handlers[operation] = method
+    return handlers
+
+
+def not_implemented(service: str, operation: str) -> ServiceError:
+    return ServiceError(
+        code="NotImplemented",
+        message=f"The {service} operation {operation} is not implemented by kumoi yet.",
+        status=501,
+        sender_fault=False,
+    )
+
+
+@dataclass(frozen=True)
+class ServiceBinding:
+    """Everything the server needs to serve one service."""
+
+    routes: ServiceRoutes
+    codecs: Mapping[str, ServiceCodec]
+    handlers: Mapping[str, OperationHandler]
+    state: str = "running"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.routes.name

@@ -1,0 +1,71 @@
+"""kumoi's own endpoints under ``/_kumoi/``: health, and the test clock.
+
+``GET /_kumoi/health`` (also ``/_localstack/health``, so existing wait scripts work) answers JSON
+with the version and each service's state. ``POST /_kumoi/clock`` with ``{"advance": seconds}``
+moves the clock forward when the server was started with ``--test-clock``; ``GET`` shows it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from kumoi.core.clock import Clock
+from kumoi.core.http import HttpRequest, HttpResponse
+from kumoi.core.streams import BodyTooLarge, read_limited
+
+_MAX_ADMIN_BODY = 64 * 1024
+
+
+def json_response(status: int, document: Mapping[str, Any]) -> HttpResponse:
+    return HttpResponse(
+        status=status,
+        headers=[("Content-Type", "application/json")],
+        body=json.dumps(document).encode(),
+    )
+
+
+class InternalEndpoints:
+    PREFIXES = ("/_kumoi/", "/_localstack/")
+
+    def __init__(self, version: str, service_states: Callable[[], Mapping[str, str]], clock: Clock) -> None:
+        self._version = version
+        self._service_states = service_states
+        self._clock = clock
+
+    async def handle(self, request: HttpRequest) -> HttpResponse | None:
+        """The response for an internal path, or None when the path is not one of ours."""
+        path = request.path
+        if path in ("/_kumoi/health", "/_localstack/health"):
+            if request.method not in ("GET", "HEAD"):
+                return json_response(405, {"error": "use GET"})
+            return json_response(
+                200,
+                {
+                    "version": self._version,
+                    "edition": "kumoi",
+                    "services": dict(self._service_states()),
+                },
+            )
+        if path == "/_kumoi/clock":
+            return await self._clock_endpoint(request)
+        return None
+
+    async def _clock_endpoint(self, request: HttpRequest) -> HttpResponse:
+        if request.method == "GET":
+            return json_response(200, self._clock_state())
+        if request.method != "POST":
+            return json_response(405, {"error": "use GET or POST"})
+        if not self._clock.adjustable:
+            return json_response(403, {"error": "the clock is not adjustable; start kumoi with --test-clock"})
+        try:
+            document = json.loads(await read_limited(request.body, _MAX_ADMIN_BODY))
+            seconds = float(document["advance"])
+            self._clock.advance(seconds)
+        except (BodyTooLarge, ValueError, KeyError, TypeError) as exc:
+            return json_response(400, {"error": f'expected {{"advance": seconds >= 0}}: {exc}'})
+        return json_response(200, self._clock_state())
+
+    def _clock_state(self) -> dict[str, Any]:
+        return {"now": self._clock.now(), "offset": self._clock.offset, "adjustable": self._clock.adjustable}
