@@ -41,6 +41,7 @@ def _serve_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     )
     option("--base-domains", "base_domains", type=lambda v: tuple(p for p in v.split(",") if p))
     option("--hostname", "extra_hosts", type=lambda v: tuple(p for p in v.split(",") if p))
+    option("--enforce-iam", "enforce_iam", action="store_const", const=True)
     option("--test-clock", "test_clock", action="store_const", const=True)
 
 

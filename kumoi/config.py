@@ -83,6 +83,14 @@ class Settings:
             "doc": Setting("KUMOI_HOSTNAMES", "comma-separated extra host names this server answers to")
         },
     )
+    enforce_iam: bool = field(
+        default=False,
+        metadata={
+            "doc": Setting(
+                "KUMOI_ENFORCE_IAM", "authorize every request with IAM policies (root keys stay allowed)"
+            )
+        },
+    )
     test_clock: bool = field(
         default=False,
         metadata={

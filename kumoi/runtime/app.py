@@ -11,16 +11,16 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
 
 from kumoi import __version__
 from kumoi.auth.credentials import StaticCredentials, root_credential
 from kumoi.auth.sigv4 import SigV4Verifier
 from kumoi.config import Settings
 from kumoi.core.clock import Clock
-from kumoi.runtime.services import build_services
+from kumoi.runtime.wiring import build_authorizer, build_services
+from kumoi.runtime.wiring.deps import Deps
 from kumoi.server.app import Application
-from kumoi.server.dispatch import ServiceBinding
+from kumoi.server.dispatch import PeriodicTask, ServiceBinding
 from kumoi.server.http import HttpServer
 from kumoi.server.internal import InternalEndpoints
 from kumoi.server.route import HostPolicy, Router
@@ -74,10 +74,11 @@ class Kumoi:
         await self.meta.start()
         await self.blobs.start()
         await recover(self.meta, self.blobs)
-        self.services = build_services(self.meta, self.blobs, self.clock)
         credentials = StaticCredentials(
             [root_credential(self.settings.access_key, self.settings.secret_key, self.settings.account_id)]
         )
+        deps = Deps(self.settings, self.clock, self.meta, self.blobs, credentials)
+        self.services = build_services(deps)
         verifier = SigV4Verifier(
             credentials,
             self.clock,
@@ -87,10 +88,14 @@ class Kumoi:
         hosts = HostPolicy(self.settings.base_domains, (*self.settings.extra_hosts, self.settings.host))
         router = Router((binding.routes for binding in self.services.values()), hosts)
         internal = InternalEndpoints(__version__, self._service_states, self.clock)
-        application = Application(self.services, router, hosts, verifier, internal, self.settings.region)
+        application = Application(
+            self.services, router, hosts, verifier, internal, self.settings.region, build_authorizer(deps)
+        )
         self._server = HttpServer(application)
         await self._server.start(self.settings.host, self.settings.port)
-        self._background.append(self._every(GC_INTERVAL_SECONDS, self._collect_garbage))
+        tasks = [PeriodicTask("blob garbage collection", GC_INTERVAL_SECONDS, self._collect_garbage)]
+        tasks += [task for binding in self.services.values() for task in binding.tasks]
+        self._background = [self._every(task) for task in tasks]
         self.started_at = time.time()
         log.info(
             "kumoi %s listening on http://%s:%d (data in %s, started in %.0f ms)",
@@ -120,13 +125,14 @@ class Kumoi:
     async def _collect_garbage(self) -> None:
         await collect_garbage(self.meta, self.blobs, GC_BATCH)
 
-    def _every(self, seconds: float, job: Callable[[], Awaitable[None]]) -> asyncio.Task[None]:
+    @staticmethod
+    def _every(task: PeriodicTask) -> asyncio.Task[None]:
         async def loop() -> None:
             while True:
-                await asyncio.sleep(seconds)
+                await asyncio.sleep(task.interval)
                 try:
-                    await job()
+                    await task.run()
                 except Exception:
-                    log.exception("background job %s failed", getattr(job, "__name__", job))
+                    log.exception("background task %r failed", task.name)
 
-        return asyncio.get_running_loop().create_task(loop())
+        return asyncio.get_running_loop().create_task(loop(), name=task.name)

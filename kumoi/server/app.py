@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl
 
 from kumoi.auth.errors import error_for
 from kumoi.auth.sigv4 import AuthResult, SigV4Verifier
+from kumoi.core.authz import Authorizer
 from kumoi.core.context import RequestContext
 from kumoi.core.errors import AuthFailure, ServiceError, internal_error
 from kumoi.core.http import HttpRequest, HttpResponse
@@ -54,6 +55,7 @@ class Application:
         verifier: SigV4Verifier,
         internal: InternalEndpoints,
         default_region: str,
+        authorizer: Authorizer | None = None,
     ) -> None:
         self._services = services
         self._router = router
@@ -61,6 +63,7 @@ class Application:
         self._verifier = verifier
         self._internal = internal
         self._default_region = default_region
+        self._authorizer = authorizer
 
     async def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
@@ -104,9 +107,11 @@ class Application:
             handler = binding.handlers.get(operation)
             if handler is None:
                 raise not_implemented(binding.name, operation)
-            if auth.method == "anonymous":
-                raise ServiceError("AccessDenied", "Access Denied", status=403)
             context = self._context(request, request_id, binding.name, operation, auth)
+            if self._authorizer is not None:
+                await self._authorizer.authorize(context, decoded.params)
+            elif auth.method == "anonymous":
+                raise ServiceError("AccessDenied", "Access Denied", status=403)
             output = await handler(context, decoded.params)
             response = codec.encode(operation, output or {}, request_id)
         except AuthFailure as failure:

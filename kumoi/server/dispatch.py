@@ -8,7 +8,7 @@ A provider implements an operation by defining ``async def <snake_name>(self, ct
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from botocore import xform_name
@@ -44,6 +44,15 @@ def not_implemented(service: str, operation: str) -> ServiceError:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class PeriodicTask:
+    """Background work a service needs (expiry, retention, timers), run every ``interval`` seconds."""
+
+    name: str
+    interval: float
+    run: Callable[[], Awaitable[None]]
+
+
 @dataclass(frozen=True)
 class ServiceBinding:
     """Everything the server needs to serve one service."""
@@ -51,8 +60,8 @@ class ServiceBinding:
     routes: ServiceRoutes
     codecs: Mapping[str, ServiceCodec]
     handlers: Mapping[str, OperationHandler]
+    tasks: tuple[PeriodicTask, ...] = ()
     state: str = "running"
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
