@@ -17,5 +17,7 @@ class Authorizer(Protocol):
     async def authorize(self, context: RequestContext, params: Mapping[str, Any]) -> None:
         """Return if allowed; raise a :class:`~kumoi.core.errors.ServiceError` (AccessDenied) if not.
         ``context.service`` and ``context.operation`` name the call; ``context.caller`` is
-        anonymous (``account_id == ""``) for unsigned requests."""
+        anonymous (``account_id == ""``) for unsigned requests, which must be denied unless a
+        resource policy allows them. Operations a service lists as ``anonymous_operations``
+        (they carry their own proof, like S3's signed POST policy) never reach the authorizer."""
         ...

@@ -96,6 +96,7 @@ class Application:
         codec = binding.codecs[routing.protocol]
         request_id = _new_request_id(routing.protocol)
         operation = ""
+        context: RequestContext | None = None
         try:
             auth = await self._verifier.authenticate(
                 request, s3=routing.protocol == "rest-xml", virtual_host_bucket=routing.bucket
@@ -108,10 +109,11 @@ class Application:
             if handler is None:
                 raise not_implemented(binding.name, operation)
             context = self._context(request, request_id, binding.name, operation, auth)
-            if self._authorizer is not None:
-                await self._authorizer.authorize(context, decoded.params)
-            elif auth.method == "anonymous":
-                raise ServiceError("AccessDenied", "Access Denied", status=403)
+            if operation not in binding.anonymous_operations:
+                if self._authorizer is not None:
+                    await self._authorizer.authorize(context, decoded.params)
+                elif auth.method == "anonymous":
+                    raise ServiceError("AccessDenied", "Access Denied", status=403)
             output = await handler(context, decoded.params)
             response = codec.encode(operation, output or {}, request_id)
         except AuthFailure as failure:
@@ -132,6 +134,11 @@ class Application:
             response = self._error(codec, internal_error(request_id), request_id, operation)
         if routing.protocol != "rest-xml" and response.header("x-amzn-requestid") is None:
             response.headers.append(("x-amzn-RequestId", request_id))
+        if binding.after is not None:
+            try:
+                await binding.after(request, response, context)
+            except Exception:
+                log.exception("response hook of %s failed (request id %s)", binding.name, request_id)
         return _Outcome(response, binding.name, operation)
 
     async def _route(self, request: HttpRequest) -> RoutingInfo:

@@ -15,10 +15,12 @@ from botocore import xform_name
 
 from kumoi.core.context import RequestContext
 from kumoi.core.errors import ServiceError
+from kumoi.core.http import HttpRequest, HttpResponse
 from kumoi.protocol.base import ServiceCodec
 from kumoi.server.route import ServiceRoutes
 
-OperationHandler = Callable[[RequestContext, dict[str, Any]], Awaitable[Mapping[str, Any]]]
+OperationHandler = Callable[[RequestContext, dict[str, Any]], Awaitable[Mapping[str, Any] | None]]
+ResponseHook = Callable[[HttpRequest, HttpResponse, RequestContext | None], Awaitable[None]]
 
 
 def method_name(operation: str) -> str:
@@ -61,6 +63,11 @@ class ServiceBinding:
     codecs: Mapping[str, ServiceCodec]
     handlers: Mapping[str, OperationHandler]
     tasks: tuple[PeriodicTask, ...] = ()
+    #: Operations an unsigned request may call (S3 browser POST uploads, CORS preflight); the
+    #: provider then decides. Others answer AccessDenied to anonymous callers.
+    anonymous_operations: frozenset[str] = frozenset()
+    #: Runs on every response of this service, errors included (S3 adds CORS headers here).
+    after: ResponseHook | None = None
     state: str = "running"
 
     @property
