@@ -144,7 +144,7 @@ class SigV4Verifier:
         presign = _presign_params(query) if "X-Amz-" in query else None
         sigv2_query = "Signature=" in query and "AWSAccessKeyId=" in query
         if authorization is not None:
-            if presign is not None or sigv2_query:
+            if presign is not None or sigv2_query or request.headers.count("authorization") > 1:
                 raise e.SigV4Failure(
                     e.MULTIPLE_AUTH, status=400, query_message="Only one auth mechanism allowed"
                 )

@@ -1,0 +1,164 @@
+"""Malformed and hostile requests get the AWS error AWS would send, never a 500, and stored data
+stays untouched."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import pytest
+
+from tests.support.raw import RawResponse, send, signed_headers, signed_send
+from tests.support.server import ServerProcess
+
+JSON_TYPE = "application/x-amz-json-1.0"
+FORM_TYPE = "application/x-www-form-urlencoded; charset=utf-8"
+
+
+def xml_code(response: RawResponse) -> str:
+    text = response.body.decode()
+    return text.split("<Code>", 1)[1].split("</Code>", 1)[0]
+
+
+@pytest.fixture
+def bucket(s3: Any) -> str:
+    name = f"bad-input-{uuid.uuid4().hex[:10]}"
+    s3.create_bucket(Bucket=name)
+    s3.put_object(Bucket=name, Key="keep", Body=b"precious")
+    return name
+
+
+def assert_kept(s3: Any, bucket: str) -> None:
+    assert s3.get_object(Bucket=bucket, Key="keep")["Body"].read() == b"precious"
+
+
+def test_malformed_xml(server: ServerProcess, s3: Any, bucket: str) -> None:
+    response = signed_send(server.endpoint, "PUT", f"/{bucket}?tagging", b"<Tagging><TagSet>", service="s3")
+    assert (response.status, xml_code(response)) == (400, "MalformedXML")
+    assert_kept(s3, bucket)
+
+
+def test_xml_entity_declarations_are_refused(server: ServerProcess, s3: Any, bucket: str) -> None:
+    bomb = (b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]>'
+            b"<Delete><Object><Key>&b;</Key></Object></Delete>")
+    response = signed_send(server.endpoint, "POST", f"/{bucket}?delete", bomb, service="s3",
+                           headers={"Content-MD5": "AAAAAAAAAAAAAAAAAAAAAA=="})
+    assert response.status == 400
+    assert xml_code(response) in ("MalformedXML", "InvalidDigest", "BadDigest")
+    assert_kept(s3, bucket)
+
+
+def test_malformed_json(server: ServerProcess) -> None:
+    headers = {"Content-Type": JSON_TYPE, "X-Amz-Target": "AmazonSQS.ListQueues"}
+    body = b'{"QueueNamePrefix": '
+    response = send(server.endpoint, "POST", "/", body,
+                    signed_headers("POST", server.endpoint + "/", body, headers, "sqs"))
+    assert response.status == 400
+    assert "SerializationException" in json.loads(response.body)["__type"]
+
+
+def test_json_wrong_content_type(server: ServerProcess) -> None:
+    headers = {"Content-Type": "text/plain", "X-Amz-Target": "AmazonSQS.ListQueues"}
+    response = send(server.endpoint, "POST", "/", b"{}",
+                    signed_headers("POST", server.endpoint + "/", b"{}", headers, "sqs"))
+    assert 400 <= response.status < 500
+
+
+def test_malformed_query_string(server: ServerProcess) -> None:
+    body = b"Action=ListQueues&Version=2012-11-05&QueueNamePrefix=%FF%FE"
+    headers = {"Content-Type": FORM_TYPE}
+    response = send(server.endpoint, "POST", "/", body,
+                    signed_headers("POST", server.endpoint + "/", body, headers, "sqs"))
+    assert response.status == 400
+    assert xml_code(response) == "MalformedQueryString"
+
+
+def test_unknown_query_action(server: ServerProcess) -> None:
+    body = b"Action=MakeCoffee&Version=2011-06-15"
+    response = send(server.endpoint, "POST", "/", body,
+                    signed_headers("POST", server.endpoint + "/", body, {"Content-Type": FORM_TYPE}, "sts"))
+    assert (response.status, xml_code(response)) == (400, "InvalidAction")
+
+
+@pytest.mark.parametrize("authorization", [
+    "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request, SignedHeaders=host",
+    "AWS4-HMAC-SHA256 SignedHeaders=host, Signature=" + "0" * 64,
+    "AWS4-HMAC-SHA256",
+    "Bearer something",
+])
+def test_incomplete_authorization(server: ServerProcess, bucket: str, authorization: str) -> None:
+    response = send(server.endpoint, "GET", f"/{bucket}/keep", headers={
+        "Authorization": authorization, "X-Amz-Date": "20260101T000000Z",
+        "X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"})
+    assert 400 <= response.status < 500
+    assert xml_code(response) in ("AuthorizationHeaderMalformed", "InvalidArgument", "AccessDenied",
+                                  "SignatureDoesNotMatch", "InvalidRequest")
+
+
+def test_duplicated_authorization(server: ServerProcess, bucket: str) -> None:
+    headers = signed_headers("GET", f"{server.endpoint}/{bucket}/keep", b"",
+                             {"X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"}, "s3")
+    items = list(headers.items()) + [("Authorization", headers["Authorization"])]
+    response = send(server.endpoint, "GET", f"/{bucket}/keep", headers=items)
+    assert 400 <= response.status < 500
+
+
+def test_wrong_signature(server: ServerProcess, bucket: str) -> None:
+    headers = signed_headers("GET", f"{server.endpoint}/{bucket}/keep", b"",
+                             {"X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"}, "s3")
+    headers["Authorization"] = headers["Authorization"][:-4] + "0000"
+    response = send(server.endpoint, "GET", f"/{bucket}/keep", headers=headers)
+    assert (response.status, xml_code(response)) == (403, "SignatureDoesNotMatch")
+
+
+def _chunked_put(server: ServerProcess, bucket: str, payload: bytes, declared: int) -> RawResponse:
+    path = f"/{bucket}/keep"
+    headers = {
+        "X-Amz-Content-SHA256": "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+        "Content-Encoding": "aws-chunked",
+        "X-Amz-Decoded-Content-Length": str(declared),
+        "X-Amz-Trailer": "x-amz-checksum-crc32",
+    }
+    signed = signed_headers("PUT", server.endpoint + path, b"", headers, "s3")
+    signed["Content-Length"] = str(len(payload))
+    return send(server.endpoint, "PUT", path, payload, signed)
+
+
+def test_truncated_chunked_body(server: ServerProcess, s3: Any, bucket: str) -> None:
+    response = _chunked_put(server, bucket, b"10\r\nonly-part", declared=16)
+    assert 400 <= response.status < 500
+    assert_kept(s3, bucket)
+
+
+def test_bad_trailer_checksum(server: ServerProcess, s3: Any, bucket: str) -> None:
+    payload = b"5\r\nhello\r\n0\r\nx-amz-checksum-crc32:AAAAAA==\r\n\r\n"
+    response = _chunked_put(server, bucket, payload, declared=5)
+    assert (response.status, xml_code(response)) == (400, "BadDigest")
+    assert_kept(s3, bucket)
+
+
+def test_oversized_headers(server: ServerProcess, bucket: str) -> None:
+    headers = {f"x-filler-{i}": "x" * 1000 for i in range(100)}
+    response = send(server.endpoint, "GET", f"/{bucket}/keep", headers=headers)
+    assert (response.status, xml_code(response)) == (400, "RequestHeaderSectionTooLarge")
+
+
+def test_non_utf8_key(server: ServerProcess, s3: Any, bucket: str) -> None:
+    response = signed_send(server.endpoint, "PUT", f"/{bucket}/bad%FF%FEkey", b"x", service="s3")
+    assert (response.status, xml_code(response)) == (400, "InvalidURI")
+    assert_kept(s3, bucket)
+
+
+def test_dns_rebinding_host_is_refused(server: ServerProcess, bucket: str) -> None:
+    headers = signed_headers("GET", f"http://attacker.example:{server.port}/{bucket}/keep", b"",
+                             {"X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"}, "s3")
+    response = send(server.endpoint, "GET", f"/{bucket}/keep", headers=headers)
+    assert (response.status, xml_code(response)) == (400, "InvalidHostHeader")
+
+
+def test_virtual_host_style(server: ServerProcess, bucket: str) -> None:
+    url = f"http://{bucket}.localhost:{server.port}/keep"
+    headers = signed_headers("GET", url, b"", {"X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"}, "s3")
+    response = send(server.endpoint, "GET", "/keep", headers=headers)
+    assert (response.status, response.body) == (200, b"precious")
