@@ -6,7 +6,6 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from kumoi import __version__
 from kumoi.config import load_settings, setting_docs
@@ -14,35 +13,29 @@ from kumoi.config import load_settings, setting_docs
 _LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
+def _comma_list(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
 def _serve_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    docs = {name: (env, help_text) for name, env, help_text, _default in setting_docs()}
+    """``kumoi serve``: one flag per setting, derived from :class:`~kumoi.config.Settings`."""
     epilog = "Every option can also be set in the environment:\n" + "\n".join(
-        f"  {env:<24} {help_text} (default: {default!r})" for _name, env, help_text, default in setting_docs()
+        f"  {env:<26} {help_text} (default: {default!r})" for _name, env, help_text, default in setting_docs()
     )
     serve = commands.add_parser(
         "serve", help="run the server", epilog=epilog, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-
-    def option(flag: str, name: str, **kwargs: object) -> None:
-        env, help_text = docs[name]
-        serve.add_argument(flag, dest=name, default=None, help=f"{help_text} [{env}]", **kwargs)  # type: ignore[arg-type]
-
-    option("--host", "host")
-    option("--port", "port", type=int)
-    option("--data-dir", "data_dir", type=Path)
-    option("--log-level", "log_level", choices=["debug", "info", "warning", "error"])
-    option("--region", "region")
-    option("--account-id", "account_id")
-    option("--access-key", "access_key")
-    option("--secret-key", "secret_key")
-    option("--accept-any-key", "accept_any_key", action="store_const", const=True)
-    option(
-        "--allow-default-keys-on-network", "allow_default_keys_on_network", action="store_const", const=True
-    )
-    option("--base-domains", "base_domains", type=lambda v: tuple(p for p in v.split(",") if p))
-    option("--hostname", "extra_hosts", type=lambda v: tuple(p for p in v.split(",") if p))
-    option("--enforce-iam", "enforce_iam", action="store_const", const=True)
-    option("--test-clock", "test_clock", action="store_const", const=True)
+    for name, env, help_text, default in setting_docs():
+        flag = "--" + name.replace("_", "-")
+        described = f"{help_text} [{env}]"
+        if isinstance(default, bool):
+            serve.add_argument(
+                flag, dest=name, default=None, action="store_const", const=True, help=described
+            )
+        elif isinstance(default, tuple):
+            serve.add_argument(flag, dest=name, default=None, type=_comma_list, help=described)
+        else:
+            serve.add_argument(flag, dest=name, default=None, type=type(default), help=described)
 
 
 def build_parser() -> argparse.ArgumentParser:

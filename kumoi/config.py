@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+LOG_LEVELS = ("debug", "info", "warning", "error")
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 DEFAULT_ACCOUNT = "000000000000"
 DEFAULT_REGION = "us-east-1"
@@ -77,7 +78,7 @@ class Settings:
             )
         },
     )
-    extra_hosts: tuple[str, ...] = field(
+    hostnames: tuple[str, ...] = field(
         default=(),
         metadata={
             "doc": Setting("KUMOI_HOSTNAMES", "comma-separated extra host names this server answers to")
@@ -110,6 +111,16 @@ class Settings:
 def setting_docs() -> list[tuple[str, str, str, Any]]:
     """(field name, environment variable, help, default) for every setting, for --help and the README."""
     return [(f.name, f.metadata["doc"].env, f.metadata["doc"].help, f.default) for f in fields(Settings)]
+
+
+def settings_markdown() -> str:
+    """The configuration table of the README."""
+    rows = ["| flag | environment | default | meaning |", "|---|---|---|---|"]
+    for name, variable, help_text, default in setting_docs():
+        shown = ",".join(default) if isinstance(default, tuple) else str(default)
+        shown = f"`{shown}`" if shown else "(none)"
+        rows.append(f"| `--{name.replace('_', '-')}` | `{variable}` | {shown} | {help_text} |")
+    return "\n".join(rows)
 
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
@@ -146,6 +157,8 @@ def load_settings(overrides: Mapping[str, Any], environ: Mapping[str, str] | Non
         elif variable in env:
             values[name] = _convert(variable, env[variable], default)
     settings = Settings(**values)
+    if settings.log_level not in LOG_LEVELS:
+        raise ValueError(f"log level must be one of {', '.join(LOG_LEVELS)}: {settings.log_level!r}")
     if not 0 <= settings.port <= 65535:
         raise ValueError(f"port out of range: {settings.port}")
     if not (len(settings.account_id) == 12 and settings.account_id.isdigit()):

@@ -85,7 +85,7 @@ class Kumoi:
             accept_any_key=self.settings.accept_any_key,
             default_account=self.settings.account_id,
         )
-        hosts = HostPolicy(self.settings.base_domains, (*self.settings.extra_hosts, self.settings.host))
+        hosts = HostPolicy(self.settings.base_domains, (*self.settings.hostnames, self.settings.host))
         router = Router((binding.routes for binding in self.services.values()), hosts)
         internal = InternalEndpoints(__version__, self._service_states, self.clock)
         application = Application(

@@ -207,7 +207,7 @@ def _plain_error(error: ServiceError, request_id: str) -> HttpResponse:
 def _host_refused(host: str) -> HttpResponse:
     error = ServiceError(
         "InvalidHostHeader",
-        f"kumoi does not serve the host {host!r}. Add it with --hostname / KUMOI_HOSTNAMES if it is yours.",
+        f"kumoi does not serve the host {host!r}. Add it with --hostnames / KUMOI_HOSTNAMES if it is yours.",
         status=400,
     )
     return _plain_error(error, _new_request_id("rest-xml"))
