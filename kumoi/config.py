@@ -92,6 +92,37 @@ class Settings:
             )
         },
     )
+    tls: bool = field(
+        default=False,
+        metadata={
+            "doc": Setting(
+                "KUMOI_TLS", "also serve HTTPS (self-signed certificate in the data directory unless given)"
+            )
+        },
+    )
+    tls_port: int = field(default=4567, metadata={"doc": Setting("KUMOI_TLS_PORT", "port for HTTPS")})
+    tls_cert: str = field(
+        default="", metadata={"doc": Setting("KUMOI_TLS_CERT", "PEM certificate (chain) file")}
+    )
+    tls_key: str = field(default="", metadata={"doc": Setting("KUMOI_TLS_KEY", "PEM private key file")})
+    seed: str = field(
+        default="",
+        metadata={
+            "doc": Setting(
+                "KUMOI_SEED",
+                "TOML file of buckets, queues, topics, users... to create at start (kumoi.toml if present)",
+            )
+        },
+    )
+    init_dir: str = field(
+        default="",
+        metadata={
+            "doc": Setting(
+                "KUMOI_INIT_DIR",
+                "directory whose ready.d/ scripts run once healthy (default: <data-dir>/init)",
+            )
+        },
+    )
     test_clock: bool = field(
         default=False,
         metadata={

@@ -10,13 +10,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 import time
+from pathlib import Path
 
 from kumoi import __version__
 from kumoi.auth.credentials import StaticCredentials, root_credential
 from kumoi.auth.sigv4 import SigV4Verifier
 from kumoi.config import Settings
 from kumoi.core.clock import Clock
+from kumoi.runtime import init_hooks, seed, tls
 from kumoi.runtime.wiring import build_authorizer, build_services
 from kumoi.runtime.wiring.deps import Deps
 from kumoi.server.app import Application
@@ -60,6 +63,8 @@ class Kumoi:
         self.blobs = LocalBlobStore(data_dir / "blobs")
         self.services: dict[str, ServiceBinding] = {}
         self._server: HttpServer | None = None
+        self._tls_server: HttpServer | None = None
+        self.startup_state = "pending"
         self._background: list[asyncio.Task[None]] = []
         self.started_at = 0.0
 
@@ -87,15 +92,21 @@ class Kumoi:
         )
         hosts = HostPolicy(self.settings.base_domains, (*self.settings.hostnames, self.settings.host))
         router = Router((binding.routes for binding in self.services.values()), hosts)
-        internal = InternalEndpoints(__version__, self._service_states, self.clock)
+        internal = InternalEndpoints(
+            __version__, self._service_states, self.clock, lambda: self.startup_state
+        )
         application = Application(
             self.services, router, hosts, verifier, internal, self.settings.region, build_authorizer(deps)
         )
         self._server = HttpServer(application)
         await self._server.start(self.settings.host, self.settings.port)
+        if self.settings.tls:
+            self._tls_server = HttpServer(application)
+            await self._tls_server.start(self.settings.host, self.settings.tls_port, tls=self._tls_context())
         tasks = [PeriodicTask("blob garbage collection", GC_INTERVAL_SECONDS, self._collect_garbage)]
         tasks += [task for binding in self.services.values() for task in binding.tasks]
         self._background = [self._every(task) for task in tasks]
+        self._background.append(asyncio.get_running_loop().create_task(self._after_start(), name="seed+init"))
         self.started_at = time.time()
         log.info(
             "kumoi %s listening on http://%s:%d (data in %s, started in %.0f ms)",
@@ -107,8 +118,9 @@ class Kumoi:
         )
 
     async def stop(self, grace: float = 10.0) -> None:
-        if self._server is not None:
-            await self._server.shutdown(grace)
+        for server in (self._server, self._tls_server):
+            if server is not None:
+                await server.shutdown(grace)
         for task in self._background:
             task.cancel()
         for task in self._background:
@@ -118,6 +130,52 @@ class Kumoi:
         await self.blobs.close()
         await self.meta.close()
         log.info("kumoi stopped")
+
+    @property
+    def endpoint(self) -> str:
+        host = "127.0.0.1" if self.settings.host in ("0.0.0.0", "::") else self.settings.host
+        return f"http://{host}:{self.port}" if ":" not in host else f"http://[{host}]:{self.port}"
+
+    def _tls_context(self) -> ssl.SSLContext:
+        if self.settings.tls_cert and self.settings.tls_key:
+            cert, key = Path(self.settings.tls_cert), Path(self.settings.tls_key)
+        else:
+            names = (self.settings.host, *self.settings.base_domains, *self.settings.hostnames)
+            cert, key = tls.self_signed(self.settings.data_dir / "tls", names)
+        log.info(
+            "HTTPS on port %d; to trust its certificate: export AWS_CA_BUNDLE=%s",
+            self.settings.tls_port,
+            cert.resolve(),
+        )
+        return tls.server_context(cert, key)
+
+    async def _after_start(self) -> None:
+        """Apply the seed file, then run the init scripts: both talk to the running server."""
+        self.startup_state = "running"
+        try:
+            seed_file = Path(self.settings.seed) if self.settings.seed else Path("kumoi.toml")
+            if self.settings.seed or seed_file.exists():
+                document = seed.load(seed_file)
+                seeder = seed.Seeder(
+                    self.endpoint, self.settings.access_key, self.settings.secret_key, self.settings.region
+                )
+                await asyncio.to_thread(seeder.apply, document)
+            init_dir = (
+                Path(self.settings.init_dir) if self.settings.init_dir else self.settings.data_dir / "init"
+            )
+            environ = {
+                "AWS_ENDPOINT_URL": self.endpoint,
+                "AWS_ACCESS_KEY_ID": self.settings.access_key,
+                "AWS_SECRET_ACCESS_KEY": self.settings.secret_key,
+                "AWS_DEFAULT_REGION": self.settings.region,
+                "AWS_REGION": self.settings.region,
+            }
+            outcomes = await init_hooks.run_ready_scripts(init_hooks.script_dirs(init_dir), environ)
+        except Exception:
+            log.exception("start-up seeding or init scripts failed")
+            self.startup_state = "failed"
+            return
+        self.startup_state = "failed" if any(o != "ok" for o in outcomes.values()) else "done"
 
     def _service_states(self) -> dict[str, str]:
         return {name: binding.state for name, binding in self.services.items()}

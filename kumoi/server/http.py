@@ -22,6 +22,7 @@ import asyncio
 import logging
 import os
 import socket
+import ssl
 from collections import deque
 from collections.abc import AsyncIterable, Awaitable, Callable
 from dataclasses import dataclass
@@ -228,6 +229,7 @@ class _Connection(asyncio.Protocol):
             headers=headers,
             body=body,
             remote_addr=self._remote,
+            scheme=self._server.scheme,
             http_version=version,
         )
         self._enqueue(_Exchange(request, body, parser.should_keep_alive() and not parser.should_upgrade()))
@@ -588,16 +590,21 @@ class HttpServer:
         self._server: asyncio.Server | None = None
         self._connections: set[_Connection] = set()
         self._all_closed: asyncio.Event | None = None
+        self.scheme = "http"
 
-    async def start(self, host: str, port: int, *, sock: socket.socket | None = None) -> None:
+    async def start(
+        self, host: str, port: int, *, sock: socket.socket | None = None, tls: ssl.SSLContext | None = None
+    ) -> None:
+        """Listen on ``host:port`` (or ``sock``); with ``tls``, speak HTTPS."""
         loop = asyncio.get_running_loop()
+        self.scheme = "https" if tls is not None else "http"
         if sock is not None:
             self._server = await loop.create_server(
-                lambda: _Connection(self), sock=sock, backlog=LISTEN_BACKLOG
+                lambda: _Connection(self), sock=sock, backlog=LISTEN_BACKLOG, ssl=tls
             )
         else:
             self._server = await loop.create_server(
-                lambda: _Connection(self), host, port, backlog=LISTEN_BACKLOG, reuse_address=True
+                lambda: _Connection(self), host, port, backlog=LISTEN_BACKLOG, reuse_address=True, ssl=tls
             )
 
     @property

@@ -1,8 +1,10 @@
-"""kumoi's own endpoints under ``/_kumoi/``: health, and the test clock.
+"""kumoi's own endpoints under ``/_kumoi/``: health, start-up state, and the test clock.
 
 ``GET /_kumoi/health`` (also ``/_localstack/health``, so existing wait scripts work) answers JSON
-with the version and each service's state. ``POST /_kumoi/clock`` with ``{"advance": seconds}``
-moves the clock forward when the server was started with ``--test-clock``; ``GET`` shows it.
+with the version, each service's state and the start-up (seed and init scripts) state;
+``GET /_kumoi/init`` (also ``/_localstack/init``) tells whether the init scripts have run.
+``POST /_kumoi/clock`` with ``{"advance": seconds}`` moves the clock forward when the server was
+started with ``--test-clock``; ``GET`` shows it.
 """
 
 from __future__ import annotations
@@ -29,10 +31,17 @@ def json_response(status: int, document: Mapping[str, Any]) -> HttpResponse:
 class InternalEndpoints:
     PREFIXES = ("/_kumoi/", "/_localstack/")
 
-    def __init__(self, version: str, service_states: Callable[[], Mapping[str, str]], clock: Clock) -> None:
+    def __init__(
+        self,
+        version: str,
+        service_states: Callable[[], Mapping[str, str]],
+        clock: Clock,
+        startup_state: Callable[[], str] = lambda: "done",
+    ) -> None:
         self._version = version
         self._service_states = service_states
         self._clock = clock
+        self._startup_state = startup_state
 
     async def handle(self, request: HttpRequest) -> HttpResponse | None:
         """The response for an internal path, or None when the path is not one of ours."""
@@ -46,8 +55,12 @@ class InternalEndpoints:
                     "version": self._version,
                     "edition": "kumoi",
                     "services": dict(self._service_states()),
+                    "init": self._startup_state(),
                 },
             )
+        if path in ("/_kumoi/init", "/_localstack/init"):
+            state = self._startup_state()
+            return json_response(200, {"state": state, "completed": {"READY": state in ("done", "failed")}})
         if path == "/_kumoi/clock":
             return await self._clock_endpoint(request)
         return None

@@ -40,10 +40,18 @@ def test_malformed_xml(server: ServerProcess, s3: Any, bucket: str) -> None:
 
 
 def test_xml_entity_declarations_are_refused(server: ServerProcess, s3: Any, bucket: str) -> None:
-    bomb = (b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]>'
-            b"<Delete><Object><Key>&b;</Key></Object></Delete>")
-    response = signed_send(server.endpoint, "POST", f"/{bucket}?delete", bomb, service="s3",
-                           headers={"Content-MD5": "AAAAAAAAAAAAAAAAAAAAAA=="})
+    bomb = (
+        b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]>'
+        b"<Delete><Object><Key>&b;</Key></Object></Delete>"
+    )
+    response = signed_send(
+        server.endpoint,
+        "POST",
+        f"/{bucket}?delete",
+        bomb,
+        service="s3",
+        headers={"Content-MD5": "AAAAAAAAAAAAAAAAAAAAAA=="},
+    )
     assert response.status == 400
     assert xml_code(response) in ("MalformedXML", "InvalidDigest", "BadDigest")
     assert_kept(s3, bucket)
@@ -52,61 +60,98 @@ def test_xml_entity_declarations_are_refused(server: ServerProcess, s3: Any, buc
 def test_malformed_json(server: ServerProcess) -> None:
     headers = {"Content-Type": JSON_TYPE, "X-Amz-Target": "AmazonSQS.ListQueues"}
     body = b'{"QueueNamePrefix": '
-    response = send(server.endpoint, "POST", "/", body,
-                    signed_headers("POST", server.endpoint + "/", body, headers, "sqs"))
+    response = send(
+        server.endpoint,
+        "POST",
+        "/",
+        body,
+        signed_headers("POST", server.endpoint + "/", body, headers, "sqs"),
+    )
     assert response.status == 400
     assert "SerializationException" in json.loads(response.body)["__type"]
 
 
 def test_json_wrong_content_type(server: ServerProcess) -> None:
     headers = {"Content-Type": "text/plain", "X-Amz-Target": "AmazonSQS.ListQueues"}
-    response = send(server.endpoint, "POST", "/", b"{}",
-                    signed_headers("POST", server.endpoint + "/", b"{}", headers, "sqs"))
+    response = send(
+        server.endpoint,
+        "POST",
+        "/",
+        b"{}",
+        signed_headers("POST", server.endpoint + "/", b"{}", headers, "sqs"),
+    )
     assert 400 <= response.status < 500
 
 
 def test_malformed_query_string(server: ServerProcess) -> None:
     body = b"Action=ListQueues&Version=2012-11-05&QueueNamePrefix=%FF%FE"
     headers = {"Content-Type": FORM_TYPE}
-    response = send(server.endpoint, "POST", "/", body,
-                    signed_headers("POST", server.endpoint + "/", body, headers, "sqs"))
+    response = send(
+        server.endpoint,
+        "POST",
+        "/",
+        body,
+        signed_headers("POST", server.endpoint + "/", body, headers, "sqs"),
+    )
     assert response.status == 400
     assert xml_code(response) == "MalformedQueryString"
 
 
 def test_unknown_query_action(server: ServerProcess) -> None:
     body = b"Action=MakeCoffee&Version=2011-06-15"
-    response = send(server.endpoint, "POST", "/", body,
-                    signed_headers("POST", server.endpoint + "/", body, {"Content-Type": FORM_TYPE}, "sts"))
+    response = send(
+        server.endpoint,
+        "POST",
+        "/",
+        body,
+        signed_headers("POST", server.endpoint + "/", body, {"Content-Type": FORM_TYPE}, "sts"),
+    )
     assert (response.status, xml_code(response)) == (400, "InvalidAction")
 
 
-@pytest.mark.parametrize("authorization", [
-    "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request, SignedHeaders=host",
-    "AWS4-HMAC-SHA256 SignedHeaders=host, Signature=" + "0" * 64,
-    "AWS4-HMAC-SHA256",
-    "Bearer something",
-])
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request, SignedHeaders=host",
+        "AWS4-HMAC-SHA256 SignedHeaders=host, Signature=" + "0" * 64,
+        "AWS4-HMAC-SHA256",
+        "Bearer something",
+    ],
+)
 def test_incomplete_authorization(server: ServerProcess, bucket: str, authorization: str) -> None:
-    response = send(server.endpoint, "GET", f"/{bucket}/keep", headers={
-        "Authorization": authorization, "X-Amz-Date": "20260101T000000Z",
-        "X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"})
+    response = send(
+        server.endpoint,
+        "GET",
+        f"/{bucket}/keep",
+        headers={
+            "Authorization": authorization,
+            "X-Amz-Date": "20260101T000000Z",
+            "X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD",
+        },
+    )
     assert 400 <= response.status < 500
-    assert xml_code(response) in ("AuthorizationHeaderMalformed", "InvalidArgument", "AccessDenied",
-                                  "SignatureDoesNotMatch", "InvalidRequest")
+    assert xml_code(response) in (
+        "AuthorizationHeaderMalformed",
+        "InvalidArgument",
+        "AccessDenied",
+        "SignatureDoesNotMatch",
+        "InvalidRequest",
+    )
 
 
 def test_duplicated_authorization(server: ServerProcess, bucket: str) -> None:
-    headers = signed_headers("GET", f"{server.endpoint}/{bucket}/keep", b"",
-                             {"X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"}, "s3")
-    items = list(headers.items()) + [("Authorization", headers["Authorization"])]
+    headers = signed_headers(
+        "GET", f"{server.endpoint}/{bucket}/keep", b"", {"X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"}, "s3"
+    )
+    items = [*headers.items(), ("Authorization", headers["Authorization"])]
     response = send(server.endpoint, "GET", f"/{bucket}/keep", headers=items)
     assert 400 <= response.status < 500
 
 
 def test_wrong_signature(server: ServerProcess, bucket: str) -> None:
-    headers = signed_headers("GET", f"{server.endpoint}/{bucket}/keep", b"",
-                             {"X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"}, "s3")
+    headers = signed_headers(
+        "GET", f"{server.endpoint}/{bucket}/keep", b"", {"X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"}, "s3"
+    )
     headers["Authorization"] = headers["Authorization"][:-4] + "0000"
     response = send(server.endpoint, "GET", f"/{bucket}/keep", headers=headers)
     assert (response.status, xml_code(response)) == (403, "SignatureDoesNotMatch")
@@ -151,8 +196,13 @@ def test_non_utf8_key(server: ServerProcess, s3: Any, bucket: str) -> None:
 
 
 def test_dns_rebinding_host_is_refused(server: ServerProcess, bucket: str) -> None:
-    headers = signed_headers("GET", f"http://attacker.example:{server.port}/{bucket}/keep", b"",
-                             {"X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"}, "s3")
+    headers = signed_headers(
+        "GET",
+        f"http://attacker.example:{server.port}/{bucket}/keep",
+        b"",
+        {"X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"},
+        "s3",
+    )
     response = send(server.endpoint, "GET", f"/{bucket}/keep", headers=headers)
     assert (response.status, xml_code(response)) == (400, "InvalidHostHeader")
 

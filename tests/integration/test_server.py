@@ -20,8 +20,12 @@ from tests.support.server import ServerProcess, running_server, start_server
 
 def sts_client(server: ServerProcess, key: str, secret: str = "anything") -> Any:
     return boto3.session.Session().client(
-        "sts", endpoint_url=server.endpoint, region_name="us-east-1",
-        aws_access_key_id=key, aws_secret_access_key=secret)
+        "sts",
+        endpoint_url=server.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
+    )
 
 
 def test_unknown_key_is_refused_and_names_the_option(server: ServerProcess) -> None:
@@ -43,9 +47,22 @@ def test_accept_any_key(tmp_path: Path) -> None:
 
 def test_refuses_default_keys_off_loopback(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "kumoi", "serve", "--host", "0.0.0.0", "--port", "0",
-         "--data-dir", str(tmp_path / "data")],
-        capture_output=True, text=True, timeout=60)
+        [
+            sys.executable,
+            "-m",
+            "kumoi",
+            "serve",
+            "--host",
+            "0.0.0.0",
+            "--port",
+            "0",
+            "--data-dir",
+            str(tmp_path / "data"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2
     assert "KUMOI_ACCESS_KEY" in result.stderr
 
@@ -53,8 +70,12 @@ def test_refuses_default_keys_off_loopback(tmp_path: Path) -> None:
 def test_sigterm_lets_in_flight_requests_finish(tmp_path: Path) -> None:
     server = start_server(tmp_path / "data")
     sqs = boto3.session.Session().client(
-        "sqs", endpoint_url=server.endpoint, region_name="us-east-1",
-        aws_access_key_id="test", aws_secret_access_key="test")
+        "sqs",
+        endpoint_url=server.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
     url = sqs.create_queue(QueueName="drain")["QueueUrl"]
     outcome: dict[str, Any] = {}
 

@@ -30,7 +30,8 @@ def error_of(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, int]:
 def test_health(server: ServerProcess, path: str) -> None:
     with urllib.request.urlopen(server.endpoint + path) as response:
         document = json.load(response)
-    assert document["services"] == {"s3": "running", "sqs": "running", "sts": "running"}
+    assert {"s3", "sqs", "sts"} <= set(document["services"])
+    assert set(document["services"].values()) == {"running"}
     assert document["version"]
 
 

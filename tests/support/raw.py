@@ -31,8 +31,9 @@ class _DeclaredPayloadS3Auth(S3SigV4Auth):  # type: ignore[misc]
         return self._declared
 
 
-def signed_headers(method: str, url: str, body: bytes, headers: dict[str, str], service: str,
-                   region: str = "us-east-1") -> dict[str, str]:
+def signed_headers(
+    method: str, url: str, body: bytes, headers: dict[str, str], service: str, region: str = "us-east-1"
+) -> dict[str, str]:
     request = AWSRequest(method=method, url=url, data=body, headers=headers)
     declared = {k.lower(): v for k, v in headers.items()}.get("x-amz-content-sha256")
     if service != "s3":
@@ -47,8 +48,13 @@ def signed_headers(method: str, url: str, body: bytes, headers: dict[str, str], 
     return signed
 
 
-def send(endpoint: str, method: str, path: str, body: bytes = b"",
-         headers: dict[str, str] | list[tuple[str, str]] | None = None) -> RawResponse:
+def send(
+    endpoint: str,
+    method: str,
+    path: str,
+    body: bytes = b"",
+    headers: dict[str, str] | list[tuple[str, str]] | None = None,
+) -> RawResponse:
     """Send exactly these bytes (no client-side fix-ups) and read the whole response."""
     parts = urlsplit(endpoint)
     connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
@@ -70,9 +76,18 @@ def send(endpoint: str, method: str, path: str, body: bytes = b"",
         connection.close()
 
 
-def signed_send(endpoint: str, method: str, path: str, body: bytes = b"", *, service: str,
-                headers: dict[str, str] | None = None) -> RawResponse:
+def signed_send(
+    endpoint: str,
+    method: str,
+    path: str,
+    body: bytes = b"",
+    *,
+    service: str,
+    headers: dict[str, str] | None = None,
+) -> RawResponse:
     all_headers = dict(headers or {})
     if service == "s3":
         all_headers.setdefault("X-Amz-Content-SHA256", "UNSIGNED-PAYLOAD")
-    return send(endpoint, method, path, body, signed_headers(method, endpoint + path, body, all_headers, service))
+    return send(
+        endpoint, method, path, body, signed_headers(method, endpoint + path, body, all_headers, service)
+    )

@@ -7,7 +7,6 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from tests.unit.auth.auth_testkit import FixedClock, run
 
 from kumoi.auth import errors as e
 from kumoi.auth.credentials import Credential, StaticCredentials
@@ -15,6 +14,7 @@ from kumoi.auth.sigv4 import SigV4Verifier
 from kumoi.core.http import Headers, HttpRequest
 from kumoi.core.streams import BytesBody
 from tests.support.botocore_sdist import botocore_tests_dir
+from tests.unit.auth.auth_testkit import FixedClock, run
 
 SUITE_ACCESS_KEY = "AKIDEXAMPLE"
 SUITE_SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"

@@ -7,6 +7,17 @@ from collections.abc import Callable
 
 import boto3
 import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.config import Config
+from botocore.credentials import Credentials
+
+from kumoi.auth import errors as e
+from kumoi.auth.credentials import Credential, StaticCredentials
+from kumoi.auth.sigv4 import SigV4Verifier
+from kumoi.core.clock import Clock
+from kumoi.core.http import Headers, HttpRequest
+from kumoi.core.streams import BytesBody
 from tests.unit.auth.auth_testkit import (
     ACCESS_KEY,
     ACCOUNT,
@@ -19,17 +30,6 @@ from tests.unit.auth.auth_testkit import (
     to_http,
     verifier,
 )
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.config import Config
-from botocore.credentials import Credentials
-
-from kumoi.auth import errors as e
-from kumoi.auth.credentials import Credential, StaticCredentials
-from kumoi.auth.sigv4 import SigV4Verifier
-from kumoi.core.clock import Clock
-from kumoi.core.http import Headers, HttpRequest
-from kumoi.core.streams import BytesBody
 
 URL = "http://localhost:4566/"
 BODY = b"Action=ListQueues&QueueNamePrefix=abc"

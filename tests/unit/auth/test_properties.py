@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 from urllib.parse import quote
 
-from tests.unit.auth.auth_testkit import ACCESS_KEY, SECRET, drain, run, signed, to_http, verifier
 from botocore.auth import SigV4Auth
 from botocore.credentials import Credentials
 from botocore.utils import normalize_url_path, percent_encode_sequence
@@ -19,6 +18,7 @@ from kumoi.auth.errors import SigV4Failure
 from kumoi.core.errors import AuthFailure, ServiceError
 from kumoi.core.http import Headers, HttpRequest
 from kumoi.core.streams import BytesBody
+from tests.unit.auth.auth_testkit import ACCESS_KEY, SECRET, drain, run, signed, to_http, verifier
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"

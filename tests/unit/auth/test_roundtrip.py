@@ -9,7 +9,6 @@ from typing import Any
 
 import boto3
 import pytest
-from tests.unit.auth.auth_testkit import ACCESS_KEY, ACCOUNT, SECRET, drain, run, signed, to_http, verifier
 from botocore.config import Config
 
 from kumoi.auth.chunked import AwsChunkedBody
@@ -20,6 +19,7 @@ from kumoi.core.clock import Clock
 from kumoi.core.errors import ServiceError
 from kumoi.core.http import HttpRequest
 from kumoi.core.streams import BytesBody
+from tests.unit.auth.auth_testkit import ACCESS_KEY, ACCOUNT, SECRET, drain, run, signed, to_http, verifier
 
 
 class _Captured(Exception):

@@ -6,13 +6,13 @@ import time
 
 import boto3
 import pytest
-from tests.unit.auth.auth_testkit import ACCESS_KEY, ACCOUNT, SECRET, FixedClock, run, to_http, verifier
 from botocore.config import Config
-from tests.unit.auth.test_roundtrip import capture
 
 from kumoi.auth import errors as e
 from kumoi.auth.credentials import Credential, StaticCredentials
 from kumoi.auth.sigv4 import SigV4Verifier
+from tests.unit.auth.auth_testkit import ACCESS_KEY, ACCOUNT, SECRET, FixedClock, run, to_http, verifier
+from tests.unit.auth.test_roundtrip import capture
 
 
 def _client(**kwargs: object) -> object:

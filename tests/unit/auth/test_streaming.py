@@ -7,6 +7,15 @@ import base64
 import hashlib
 
 import pytest
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from kumoi.auth.chunked import AwsChunkedBody
+from kumoi.auth.credentials import StaticCredentials, root_credential
+from kumoi.auth.sigv4 import SigV4Verifier
+from kumoi.core.errors import ServiceError
+from kumoi.core.http import HttpRequest
+from kumoi.core.streams import BytesBody
 from tests.unit.auth.auth_testkit import (
     ACCESS_KEY,
     SECRET,
@@ -20,15 +29,6 @@ from tests.unit.auth.auth_testkit import (
     to_http,
     verifier,
 )
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
-
-from kumoi.auth.chunked import AwsChunkedBody
-from kumoi.auth.credentials import StaticCredentials, root_credential
-from kumoi.auth.sigv4 import SigV4Verifier
-from kumoi.core.errors import ServiceError
-from kumoi.core.http import HttpRequest
-from kumoi.core.streams import BytesBody
 
 DOC_TIME = 1369353600.0  # 20130524T000000Z
 DOC_KEY = "AKIAIOSFODNN7EXAMPLE"

@@ -29,13 +29,22 @@ async def explode(context: RequestContext, params: dict[str, Any]) -> dict[str, 
 
 def application() -> Application:
     routes = ServiceRoutes(name="s3", signing_name="s3", protocols=("rest-xml",))
-    binding = ServiceBinding(routes=routes, codecs={"rest-xml": RestXmlCodec(service_model("s3"))},
-                             handlers={"ListBuckets": explode}, anonymous_operations=frozenset({"ListBuckets"}))
+    binding = ServiceBinding(
+        routes=routes,
+        codecs={"rest-xml": RestXmlCodec(service_model("s3"))},
+        handlers={"ListBuckets": explode},
+        anonymous_operations=frozenset({"ListBuckets"}),
+    )
     hosts = HostPolicy(["localhost"], [])
     clock = Clock()
-    return Application({"s3": binding}, Router([routes], hosts), hosts,
-                       SigV4Verifier(StaticCredentials(), clock), InternalEndpoints("test", dict, clock),
-                       "us-east-1")
+    return Application(
+        {"s3": binding},
+        Router([routes], hosts),
+        hosts,
+        SigV4Verifier(StaticCredentials(), clock),
+        InternalEndpoints("test", dict, clock),
+        "us-east-1",
+    )
 
 
 def request(path: str, host: str = "localhost:4566") -> HttpRequest:
