@@ -27,48 +27,16 @@ _IMPORT_GROUPS: tuple[tuple[tuple[str, tuple[str, ...]], ...], ...] = (
     ),
     (
         ("kumoi.core.context", ("RequestContext",)),
-        ("kumoi.core.errors", ("ServiceError",)),
+        ("kumoi.core.errors", ("ModelledError", "not_implemented")),
         ("kumoi.core.http", ("ResponseBody",)),
         ("kumoi.core.streams", ("BodyStream",)),
     ),
 )
 
 _ERROR_BASE = '''\
-class {base}(ServiceError):
-    """Base of the modelled {service} errors. Each subclass carries the model's ``code``, ``status``
-    and ``sender_fault`` as class defaults; raise one as ``Subclass("message", fields={{...}})``,
-    and pass a keyword to override a default for one instance.
-    """
-
-    def __init__(
-        self,
-        message: str = "",
-        *,
-        fields: dict[str, str] | None = None,
-        headers: dict[str, str] | None = None,
-        status: int | None = None,
-        code: str | None = None,
-        sender_fault: bool | None = None,
-    ) -> None:
-        super().__init__(
-            code=self.code if code is None else code,
-            message=message,
-            status=self.status if status is None else status,
-            sender_fault=self.sender_fault if sender_fault is None else sender_fault,
-            fields={{}} if fields is None else fields,
-            headers={{}} if headers is None else headers,
-        )
+class {base}(ModelledError):
+    """Base of the modelled {service} errors (see :class:`~kumoi.core.errors.ModelledError`)."""
 '''
-
-_NOT_IMPLEMENTED = """\
-def _not_implemented(ctx: RequestContext) -> ServiceError:
-    return ServiceError(
-        code="NotImplemented",
-        message=f"The {ctx.service} operation {ctx.operation} is not implemented by kumoi yet.",
-        status=501,
-        sender_fault=False,
-    )
-"""
 
 _API_DOC = '''\
     """The {service} operations. A provider subclasses this and overrides the ones it implements;
@@ -78,7 +46,7 @@ _API_DOC = '''\
 
 def render(spec: ModuleSpec) -> str:
     """The complete source of the generated module described by ``spec``."""
-    imports = _imports(spec.imports | {"RequestContext", "ServiceError"})
+    imports = _imports(spec.imports | {"RequestContext", "ModelledError", "not_implemented"})
     blocks: list[str] = []
     if spec.aliases:
         # isort puts one blank line between the imports and a statement that is not a definition.
@@ -87,7 +55,6 @@ def render(spec: ModuleSpec) -> str:
     blocks.extend(_struct(struct) for struct in spec.structs)
     blocks.append(_ERROR_BASE.format(base=spec.error_base, service=spec.service))
     blocks.extend(_error(error, spec.error_base) for error in spec.errors)
-    blocks.append(_NOT_IMPLEMENTED)
     blocks.append(_api(spec))
     blocks.append(_operations(spec.operations))
     return _header(spec) + "\n" + "\n\n".join(blocks)
@@ -154,7 +121,7 @@ def _method(op: Operation) -> list[str]:
     output = "None" if op.output is None else op.output
     params = ["self", "ctx: RequestContext", f"request: {op.input}"]
     lines = _bracketed(f"{_INDENT}async def {op.method}(", params, f") -> {output}:", _INDENT)
-    lines.append(f"{_INDENT * 2}raise _not_implemented(ctx)")
+    lines.append(f"{_INDENT * 2}raise not_implemented(ctx.service, ctx.operation)")
     return lines
 
 

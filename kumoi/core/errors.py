@@ -47,3 +47,41 @@ def internal_error(request_id: str) -> ServiceError:
         status=500,
         sender_fault=False,
     )
+
+
+class ModelledError(ServiceError):
+    """Base of the errors generated from a service model (``services/<svc>/api.py``).
+
+    Each subclass carries the model's ``code``, ``status`` and ``sender_fault`` as class defaults;
+    raise one as ``Subclass("message", fields={...})`` and pass a keyword to override a default
+    for one instance.
+    """
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        fields: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        status: int | None = None,
+        code: str | None = None,
+        sender_fault: bool | None = None,
+    ) -> None:
+        super().__init__(
+            code=self.code if code is None else code,
+            message=message,
+            status=self.status if status is None else status,
+            sender_fault=self.sender_fault if sender_fault is None else sender_fault,
+            fields={} if fields is None else fields,
+            headers={} if headers is None else headers,
+        )
+
+
+def not_implemented(service: str, operation: str) -> ServiceError:
+    """AWS-style 501 for an operation the model has and kumoi does not implement yet."""
+    return ServiceError(
+        code="NotImplemented",
+        message=f"The {service} operation {operation} is not implemented by kumoi yet.",
+        status=501,
+        sender_fault=False,
+    )

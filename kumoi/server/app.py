@@ -21,12 +21,12 @@ from kumoi.auth.errors import error_for
 from kumoi.auth.sigv4 import AuthResult, SigV4Verifier
 from kumoi.core.authz import Authorizer
 from kumoi.core.context import RequestContext
-from kumoi.core.errors import AuthFailure, ServiceError, internal_error
+from kumoi.core.errors import AuthFailure, ServiceError, internal_error, not_implemented
 from kumoi.core.http import HttpRequest, HttpResponse
 from kumoi.core.streams import MAX_DOCUMENT_BODY, BodyTooLarge, BytesBody, read_limited
 from kumoi.protocol.base import ServiceCodec
 from kumoi.protocol.xml import XmlWriter
-from kumoi.server.dispatch import ServiceBinding, not_implemented
+from kumoi.server.dispatch import ServiceBinding
 from kumoi.server.internal import InternalEndpoints
 from kumoi.server.route import HostPolicy, Router, RoutingInfo
 

@@ -14,7 +14,6 @@ from typing import Any
 from botocore import xform_name
 
 from kumoi.core.context import RequestContext
-from kumoi.core.errors import ServiceError
 from kumoi.core.http import HttpRequest, HttpResponse
 from kumoi.protocol.base import ServiceCodec
 from kumoi.server.route import ServiceRoutes
@@ -35,15 +34,6 @@ def bind_operations(provider: object, operations: Iterable[str]) -> dict[str, Op
         if callable(method):
             handlers[operation] = method
     return handlers
-
-
-def not_implemented(service: str, operation: str) -> ServiceError:
-    return ServiceError(
-        code="NotImplemented",
-        message=f"The {service} operation {operation} is not implemented by kumoi yet.",
-        status=501,
-        sender_fault=False,
-    )
 
 
 @dataclass(frozen=True, slots=True)

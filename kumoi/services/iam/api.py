@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Literal, Required, TypedDict
 
 from kumoi.core.context import RequestContext
-from kumoi.core.errors import ServiceError
+from kumoi.core.errors import ModelledError, not_implemented
 
 AccessAdvisorUsageGranularityType = Literal["SERVICE_LEVEL", "ACTION_LEVEL"]
 ContextKeyTypeEnum = Literal[
@@ -1948,30 +1948,8 @@ class UploadSigningCertificateResponse(TypedDict, total=False):
     Certificate: Required[SigningCertificate]
 
 
-class IamError(ServiceError):
-    """Base of the modelled iam errors. Each subclass carries the model's ``code``, ``status``
-    and ``sender_fault`` as class defaults; raise one as ``Subclass("message", fields={...})``,
-    and pass a keyword to override a default for one instance.
-    """
-
-    def __init__(
-        self,
-        message: str = "",
-        *,
-        fields: dict[str, str] | None = None,
-        headers: dict[str, str] | None = None,
-        status: int | None = None,
-        code: str | None = None,
-        sender_fault: bool | None = None,
-    ) -> None:
-        super().__init__(
-            code=self.code if code is None else code,
-            message=message,
-            status=self.status if status is None else status,
-            sender_fault=self.sender_fault if sender_fault is None else sender_fault,
-            fields={} if fields is None else fields,
-            headers={} if headers is None else headers,
-        )
+class IamError(ModelledError):
+    """Base of the modelled iam errors (see :class:`~kumoi.core.errors.ModelledError`)."""
 
 
 class AccountNotManagementOrDelegatedAdministratorException(IamError):
@@ -2184,15 +2162,6 @@ class UnrecognizedPublicKeyEncodingException(IamError):
     sender_fault = True
 
 
-def _not_implemented(ctx: RequestContext) -> ServiceError:
-    return ServiceError(
-        code="NotImplemented",
-        message=f"The {ctx.service} operation {ctx.operation} is not implemented by kumoi yet.",
-        status=501,
-        sender_fault=False,
-    )
-
-
 class IamApi:
     """The iam operations. A provider subclasses this and overrides the ones it implements;
     the others answer 501 ``NotImplemented`` naming the operation."""
@@ -2200,752 +2169,752 @@ class IamApi:
     async def accept_delegation_request(
         self, ctx: RequestContext, request: AcceptDelegationRequestRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def add_client_id_to_open_id_connect_provider(
         self, ctx: RequestContext, request: AddClientIDToOpenIDConnectProviderRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def add_role_to_instance_profile(
         self, ctx: RequestContext, request: AddRoleToInstanceProfileRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def add_user_to_group(self, ctx: RequestContext, request: AddUserToGroupRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def associate_delegation_request(
         self, ctx: RequestContext, request: AssociateDelegationRequestRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def attach_group_policy(self, ctx: RequestContext, request: AttachGroupPolicyRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def attach_role_policy(self, ctx: RequestContext, request: AttachRolePolicyRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def attach_user_policy(self, ctx: RequestContext, request: AttachUserPolicyRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def change_password(self, ctx: RequestContext, request: ChangePasswordRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def create_access_key(
         self, ctx: RequestContext, request: CreateAccessKeyRequest
     ) -> CreateAccessKeyResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def create_account_alias(self, ctx: RequestContext, request: CreateAccountAliasRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def create_delegation_request(
         self, ctx: RequestContext, request: CreateDelegationRequestRequest
     ) -> CreateDelegationRequestResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def create_group(self, ctx: RequestContext, request: CreateGroupRequest) -> CreateGroupResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def create_instance_profile(
         self, ctx: RequestContext, request: CreateInstanceProfileRequest
     ) -> CreateInstanceProfileResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def create_login_profile(
         self, ctx: RequestContext, request: CreateLoginProfileRequest
     ) -> CreateLoginProfileResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def create_open_id_connect_provider(
         self, ctx: RequestContext, request: CreateOpenIDConnectProviderRequest
     ) -> CreateOpenIDConnectProviderResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def create_policy(self, ctx: RequestContext, request: CreatePolicyRequest) -> CreatePolicyResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def create_policy_version(
         self, ctx: RequestContext, request: CreatePolicyVersionRequest
     ) -> CreatePolicyVersionResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def create_role(self, ctx: RequestContext, request: CreateRoleRequest) -> CreateRoleResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def create_saml_provider(
         self, ctx: RequestContext, request: CreateSAMLProviderRequest
     ) -> CreateSAMLProviderResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def create_service_linked_role(
         self, ctx: RequestContext, request: CreateServiceLinkedRoleRequest
     ) -> CreateServiceLinkedRoleResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def create_service_specific_credential(
         self, ctx: RequestContext, request: CreateServiceSpecificCredentialRequest
     ) -> CreateServiceSpecificCredentialResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def create_user(self, ctx: RequestContext, request: CreateUserRequest) -> CreateUserResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def create_virtual_mfa_device(
         self, ctx: RequestContext, request: CreateVirtualMFADeviceRequest
     ) -> CreateVirtualMFADeviceResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def deactivate_mfa_device(self, ctx: RequestContext, request: DeactivateMFADeviceRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def delete_access_key(self, ctx: RequestContext, request: DeleteAccessKeyRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def delete_account_alias(self, ctx: RequestContext, request: DeleteAccountAliasRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def delete_account_password_policy(self, ctx: RequestContext, request: EmptyRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def delete_group(self, ctx: RequestContext, request: DeleteGroupRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def delete_group_policy(self, ctx: RequestContext, request: DeleteGroupPolicyRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def delete_instance_profile(
         self, ctx: RequestContext, request: DeleteInstanceProfileRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def delete_login_profile(self, ctx: RequestContext, request: DeleteLoginProfileRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def delete_open_id_connect_provider(
         self, ctx: RequestContext, request: DeleteOpenIDConnectProviderRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def delete_policy(self, ctx: RequestContext, request: DeletePolicyRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def delete_policy_version(self, ctx: RequestContext, request: DeletePolicyVersionRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def delete_role(self, ctx: RequestContext, request: DeleteRoleRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def delete_role_permissions_boundary(
         self, ctx: RequestContext, request: DeleteRolePermissionsBoundaryRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def delete_role_policy(self, ctx: RequestContext, request: DeleteRolePolicyRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def delete_saml_provider(self, ctx: RequestContext, request: DeleteSAMLProviderRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def delete_ssh_public_key(self, ctx: RequestContext, request: DeleteSSHPublicKeyRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def delete_server_certificate(
         self, ctx: RequestContext, request: DeleteServerCertificateRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def delete_service_linked_role(
         self, ctx: RequestContext, request: DeleteServiceLinkedRoleRequest
     ) -> DeleteServiceLinkedRoleResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def delete_service_specific_credential(
         self, ctx: RequestContext, request: DeleteServiceSpecificCredentialRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def delete_signing_certificate(
         self, ctx: RequestContext, request: DeleteSigningCertificateRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def delete_user(self, ctx: RequestContext, request: DeleteUserRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def delete_user_permissions_boundary(
         self, ctx: RequestContext, request: DeleteUserPermissionsBoundaryRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def delete_user_policy(self, ctx: RequestContext, request: DeleteUserPolicyRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def delete_virtual_mfa_device(
         self, ctx: RequestContext, request: DeleteVirtualMFADeviceRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def detach_group_policy(self, ctx: RequestContext, request: DetachGroupPolicyRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def detach_role_policy(self, ctx: RequestContext, request: DetachRolePolicyRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def detach_user_policy(self, ctx: RequestContext, request: DetachUserPolicyRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def disable_organizations_root_credentials_management(
         self, ctx: RequestContext, request: DisableOrganizationsRootCredentialsManagementRequest
     ) -> DisableOrganizationsRootCredentialsManagementResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def disable_organizations_root_sessions(
         self, ctx: RequestContext, request: DisableOrganizationsRootSessionsRequest
     ) -> DisableOrganizationsRootSessionsResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def disable_outbound_web_identity_federation(
         self, ctx: RequestContext, request: EmptyRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def enable_mfa_device(self, ctx: RequestContext, request: EnableMFADeviceRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def enable_organizations_root_credentials_management(
         self, ctx: RequestContext, request: EnableOrganizationsRootCredentialsManagementRequest
     ) -> EnableOrganizationsRootCredentialsManagementResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def enable_organizations_root_sessions(
         self, ctx: RequestContext, request: EnableOrganizationsRootSessionsRequest
     ) -> EnableOrganizationsRootSessionsResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def enable_outbound_web_identity_federation(
         self, ctx: RequestContext, request: EmptyRequest
     ) -> EnableOutboundWebIdentityFederationResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def generate_credential_report(
         self, ctx: RequestContext, request: EmptyRequest
     ) -> GenerateCredentialReportResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def generate_organizations_access_report(
         self, ctx: RequestContext, request: GenerateOrganizationsAccessReportRequest
     ) -> GenerateOrganizationsAccessReportResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def generate_service_last_accessed_details(
         self, ctx: RequestContext, request: GenerateServiceLastAccessedDetailsRequest
     ) -> GenerateServiceLastAccessedDetailsResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_access_key_last_used(
         self, ctx: RequestContext, request: GetAccessKeyLastUsedRequest
     ) -> GetAccessKeyLastUsedResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_account_authorization_details(
         self, ctx: RequestContext, request: GetAccountAuthorizationDetailsRequest
     ) -> GetAccountAuthorizationDetailsResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_account_password_policy(
         self, ctx: RequestContext, request: EmptyRequest
     ) -> GetAccountPasswordPolicyResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_account_summary(
         self, ctx: RequestContext, request: EmptyRequest
     ) -> GetAccountSummaryResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_context_keys_for_custom_policy(
         self, ctx: RequestContext, request: GetContextKeysForCustomPolicyRequest
     ) -> GetContextKeysForPolicyResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_context_keys_for_principal_policy(
         self, ctx: RequestContext, request: GetContextKeysForPrincipalPolicyRequest
     ) -> GetContextKeysForPolicyResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_credential_report(
         self, ctx: RequestContext, request: EmptyRequest
     ) -> GetCredentialReportResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_delegation_request(
         self, ctx: RequestContext, request: GetDelegationRequestRequest
     ) -> GetDelegationRequestResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_group(self, ctx: RequestContext, request: GetGroupRequest) -> GetGroupResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_group_policy(
         self, ctx: RequestContext, request: GetGroupPolicyRequest
     ) -> GetGroupPolicyResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_human_readable_summary(
         self, ctx: RequestContext, request: GetHumanReadableSummaryRequest
     ) -> GetHumanReadableSummaryResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_instance_profile(
         self, ctx: RequestContext, request: GetInstanceProfileRequest
     ) -> GetInstanceProfileResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_login_profile(
         self, ctx: RequestContext, request: GetLoginProfileRequest
     ) -> GetLoginProfileResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_mfa_device(self, ctx: RequestContext, request: GetMFADeviceRequest) -> GetMFADeviceResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_open_id_connect_provider(
         self, ctx: RequestContext, request: GetOpenIDConnectProviderRequest
     ) -> GetOpenIDConnectProviderResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_organizations_access_report(
         self, ctx: RequestContext, request: GetOrganizationsAccessReportRequest
     ) -> GetOrganizationsAccessReportResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_outbound_web_identity_federation_info(
         self, ctx: RequestContext, request: EmptyRequest
     ) -> GetOutboundWebIdentityFederationInfoResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_policy(self, ctx: RequestContext, request: GetPolicyRequest) -> GetPolicyResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_policy_version(
         self, ctx: RequestContext, request: GetPolicyVersionRequest
     ) -> GetPolicyVersionResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_role(self, ctx: RequestContext, request: GetRoleRequest) -> GetRoleResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_role_policy(
         self, ctx: RequestContext, request: GetRolePolicyRequest
     ) -> GetRolePolicyResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_saml_provider(
         self, ctx: RequestContext, request: GetSAMLProviderRequest
     ) -> GetSAMLProviderResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_ssh_public_key(
         self, ctx: RequestContext, request: GetSSHPublicKeyRequest
     ) -> GetSSHPublicKeyResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_server_certificate(
         self, ctx: RequestContext, request: GetServerCertificateRequest
     ) -> GetServerCertificateResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_service_last_accessed_details(
         self, ctx: RequestContext, request: GetServiceLastAccessedDetailsRequest
     ) -> GetServiceLastAccessedDetailsResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_service_last_accessed_details_with_entities(
         self, ctx: RequestContext, request: GetServiceLastAccessedDetailsWithEntitiesRequest
     ) -> GetServiceLastAccessedDetailsWithEntitiesResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_service_linked_role_deletion_status(
         self, ctx: RequestContext, request: GetServiceLinkedRoleDeletionStatusRequest
     ) -> GetServiceLinkedRoleDeletionStatusResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_user(self, ctx: RequestContext, request: GetUserRequest) -> GetUserResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_user_policy(
         self, ctx: RequestContext, request: GetUserPolicyRequest
     ) -> GetUserPolicyResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_access_keys(
         self, ctx: RequestContext, request: ListAccessKeysRequest
     ) -> ListAccessKeysResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_account_aliases(
         self, ctx: RequestContext, request: ListAccountAliasesRequest
     ) -> ListAccountAliasesResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_attached_group_policies(
         self, ctx: RequestContext, request: ListAttachedGroupPoliciesRequest
     ) -> ListAttachedGroupPoliciesResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_attached_role_policies(
         self, ctx: RequestContext, request: ListAttachedRolePoliciesRequest
     ) -> ListAttachedRolePoliciesResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_attached_user_policies(
         self, ctx: RequestContext, request: ListAttachedUserPoliciesRequest
     ) -> ListAttachedUserPoliciesResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_delegation_requests(
         self, ctx: RequestContext, request: ListDelegationRequestsRequest
     ) -> ListDelegationRequestsResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_entities_for_policy(
         self, ctx: RequestContext, request: ListEntitiesForPolicyRequest
     ) -> ListEntitiesForPolicyResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_group_policies(
         self, ctx: RequestContext, request: ListGroupPoliciesRequest
     ) -> ListGroupPoliciesResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_groups(self, ctx: RequestContext, request: ListGroupsRequest) -> ListGroupsResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_groups_for_user(
         self, ctx: RequestContext, request: ListGroupsForUserRequest
     ) -> ListGroupsForUserResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_instance_profile_tags(
         self, ctx: RequestContext, request: ListInstanceProfileTagsRequest
     ) -> ListInstanceProfileTagsResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_instance_profiles(
         self, ctx: RequestContext, request: ListInstanceProfilesRequest
     ) -> ListInstanceProfilesResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_instance_profiles_for_role(
         self, ctx: RequestContext, request: ListInstanceProfilesForRoleRequest
     ) -> ListInstanceProfilesForRoleResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_mfa_device_tags(
         self, ctx: RequestContext, request: ListMFADeviceTagsRequest
     ) -> ListMFADeviceTagsResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_mfa_devices(
         self, ctx: RequestContext, request: ListMFADevicesRequest
     ) -> ListMFADevicesResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_open_id_connect_provider_tags(
         self, ctx: RequestContext, request: ListOpenIDConnectProviderTagsRequest
     ) -> ListOpenIDConnectProviderTagsResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_open_id_connect_providers(
         self, ctx: RequestContext, request: ListOpenIDConnectProvidersRequest
     ) -> ListOpenIDConnectProvidersResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_organizations_features(
         self, ctx: RequestContext, request: ListOrganizationsFeaturesRequest
     ) -> ListOrganizationsFeaturesResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_policies(self, ctx: RequestContext, request: ListPoliciesRequest) -> ListPoliciesResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_policies_granting_service_access(
         self, ctx: RequestContext, request: ListPoliciesGrantingServiceAccessRequest
     ) -> ListPoliciesGrantingServiceAccessResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_policy_tags(
         self, ctx: RequestContext, request: ListPolicyTagsRequest
     ) -> ListPolicyTagsResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_policy_versions(
         self, ctx: RequestContext, request: ListPolicyVersionsRequest
     ) -> ListPolicyVersionsResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_role_policies(
         self, ctx: RequestContext, request: ListRolePoliciesRequest
     ) -> ListRolePoliciesResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_role_tags(self, ctx: RequestContext, request: ListRoleTagsRequest) -> ListRoleTagsResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_roles(self, ctx: RequestContext, request: ListRolesRequest) -> ListRolesResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_saml_provider_tags(
         self, ctx: RequestContext, request: ListSAMLProviderTagsRequest
     ) -> ListSAMLProviderTagsResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_saml_providers(
         self, ctx: RequestContext, request: ListSAMLProvidersRequest
     ) -> ListSAMLProvidersResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_ssh_public_keys(
         self, ctx: RequestContext, request: ListSSHPublicKeysRequest
     ) -> ListSSHPublicKeysResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_server_certificate_tags(
         self, ctx: RequestContext, request: ListServerCertificateTagsRequest
     ) -> ListServerCertificateTagsResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_server_certificates(
         self, ctx: RequestContext, request: ListServerCertificatesRequest
     ) -> ListServerCertificatesResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_service_specific_credentials(
         self, ctx: RequestContext, request: ListServiceSpecificCredentialsRequest
     ) -> ListServiceSpecificCredentialsResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_signing_certificates(
         self, ctx: RequestContext, request: ListSigningCertificatesRequest
     ) -> ListSigningCertificatesResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_user_policies(
         self, ctx: RequestContext, request: ListUserPoliciesRequest
     ) -> ListUserPoliciesResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_user_tags(self, ctx: RequestContext, request: ListUserTagsRequest) -> ListUserTagsResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_users(self, ctx: RequestContext, request: ListUsersRequest) -> ListUsersResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_virtual_mfa_devices(
         self, ctx: RequestContext, request: ListVirtualMFADevicesRequest
     ) -> ListVirtualMFADevicesResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def put_group_policy(self, ctx: RequestContext, request: PutGroupPolicyRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def put_role_permissions_boundary(
         self, ctx: RequestContext, request: PutRolePermissionsBoundaryRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def put_role_policy(self, ctx: RequestContext, request: PutRolePolicyRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def put_user_permissions_boundary(
         self, ctx: RequestContext, request: PutUserPermissionsBoundaryRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def put_user_policy(self, ctx: RequestContext, request: PutUserPolicyRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def reject_delegation_request(
         self, ctx: RequestContext, request: RejectDelegationRequestRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def remove_client_id_from_open_id_connect_provider(
         self, ctx: RequestContext, request: RemoveClientIDFromOpenIDConnectProviderRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def remove_role_from_instance_profile(
         self, ctx: RequestContext, request: RemoveRoleFromInstanceProfileRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def remove_user_from_group(self, ctx: RequestContext, request: RemoveUserFromGroupRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def reset_service_specific_credential(
         self, ctx: RequestContext, request: ResetServiceSpecificCredentialRequest
     ) -> ResetServiceSpecificCredentialResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def resync_mfa_device(self, ctx: RequestContext, request: ResyncMFADeviceRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def send_delegation_token(self, ctx: RequestContext, request: SendDelegationTokenRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def set_default_policy_version(
         self, ctx: RequestContext, request: SetDefaultPolicyVersionRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def set_security_token_service_preferences(
         self, ctx: RequestContext, request: SetSecurityTokenServicePreferencesRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def simulate_custom_policy(
         self, ctx: RequestContext, request: SimulateCustomPolicyRequest
     ) -> SimulatePolicyResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def simulate_principal_policy(
         self, ctx: RequestContext, request: SimulatePrincipalPolicyRequest
     ) -> SimulatePolicyResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def tag_instance_profile(self, ctx: RequestContext, request: TagInstanceProfileRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def tag_mfa_device(self, ctx: RequestContext, request: TagMFADeviceRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def tag_open_id_connect_provider(
         self, ctx: RequestContext, request: TagOpenIDConnectProviderRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def tag_policy(self, ctx: RequestContext, request: TagPolicyRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def tag_role(self, ctx: RequestContext, request: TagRoleRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def tag_saml_provider(self, ctx: RequestContext, request: TagSAMLProviderRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def tag_server_certificate(self, ctx: RequestContext, request: TagServerCertificateRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def tag_user(self, ctx: RequestContext, request: TagUserRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def untag_instance_profile(self, ctx: RequestContext, request: UntagInstanceProfileRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def untag_mfa_device(self, ctx: RequestContext, request: UntagMFADeviceRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def untag_open_id_connect_provider(
         self, ctx: RequestContext, request: UntagOpenIDConnectProviderRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def untag_policy(self, ctx: RequestContext, request: UntagPolicyRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def untag_role(self, ctx: RequestContext, request: UntagRoleRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def untag_saml_provider(self, ctx: RequestContext, request: UntagSAMLProviderRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def untag_server_certificate(
         self, ctx: RequestContext, request: UntagServerCertificateRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def untag_user(self, ctx: RequestContext, request: UntagUserRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def update_access_key(self, ctx: RequestContext, request: UpdateAccessKeyRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def update_account_password_policy(
         self, ctx: RequestContext, request: UpdateAccountPasswordPolicyRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def update_assume_role_policy(
         self, ctx: RequestContext, request: UpdateAssumeRolePolicyRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def update_delegation_request(
         self, ctx: RequestContext, request: UpdateDelegationRequestRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def update_group(self, ctx: RequestContext, request: UpdateGroupRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def update_login_profile(self, ctx: RequestContext, request: UpdateLoginProfileRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def update_open_id_connect_provider_thumbprint(
         self, ctx: RequestContext, request: UpdateOpenIDConnectProviderThumbprintRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def update_role(self, ctx: RequestContext, request: UpdateRoleRequest) -> UpdateRoleResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def update_role_description(
         self, ctx: RequestContext, request: UpdateRoleDescriptionRequest
     ) -> UpdateRoleDescriptionResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def update_saml_provider(
         self, ctx: RequestContext, request: UpdateSAMLProviderRequest
     ) -> UpdateSAMLProviderResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def update_ssh_public_key(self, ctx: RequestContext, request: UpdateSSHPublicKeyRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def update_server_certificate(
         self, ctx: RequestContext, request: UpdateServerCertificateRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def update_service_specific_credential(
         self, ctx: RequestContext, request: UpdateServiceSpecificCredentialRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def update_signing_certificate(
         self, ctx: RequestContext, request: UpdateSigningCertificateRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def update_user(self, ctx: RequestContext, request: UpdateUserRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def upload_ssh_public_key(
         self, ctx: RequestContext, request: UploadSSHPublicKeyRequest
     ) -> UploadSSHPublicKeyResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def upload_server_certificate(
         self, ctx: RequestContext, request: UploadServerCertificateRequest
     ) -> UploadServerCertificateResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def upload_signing_certificate(
         self, ctx: RequestContext, request: UploadSigningCertificateRequest
     ) -> UploadSigningCertificateResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
 
 OPERATIONS: dict[str, str] = {

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Literal, Required, TypedDict
 
 from kumoi.core.context import RequestContext
-from kumoi.core.errors import ServiceError
+from kumoi.core.errors import ModelledError, not_implemented
 from kumoi.core.http import ResponseBody
 from kumoi.core.streams import BodyStream
 
@@ -2759,30 +2759,8 @@ class WriteGetObjectResponseRequest(TypedDict, total=False):
     BucketKeyEnabled: bool
 
 
-class S3Error(ServiceError):
-    """Base of the modelled s3 errors. Each subclass carries the model's ``code``, ``status``
-    and ``sender_fault`` as class defaults; raise one as ``Subclass("message", fields={...})``,
-    and pass a keyword to override a default for one instance.
-    """
-
-    def __init__(
-        self,
-        message: str = "",
-        *,
-        fields: dict[str, str] | None = None,
-        headers: dict[str, str] | None = None,
-        status: int | None = None,
-        code: str | None = None,
-        sender_fault: bool | None = None,
-    ) -> None:
-        super().__init__(
-            code=self.code if code is None else code,
-            message=message,
-            status=self.status if status is None else status,
-            sender_fault=self.sender_fault if sender_fault is None else sender_fault,
-            fields={} if fields is None else fields,
-            headers={} if headers is None else headers,
-        )
+class S3Error(ModelledError):
+    """Base of the modelled s3 errors (see :class:`~kumoi.core.errors.ModelledError`)."""
 
 
 class AccessDenied(S3Error):
@@ -2869,15 +2847,6 @@ class TooManyParts(S3Error):
     sender_fault = True
 
 
-def _not_implemented(ctx: RequestContext) -> ServiceError:
-    return ServiceError(
-        code="NotImplemented",
-        message=f"The {ctx.service} operation {ctx.operation} is not implemented by kumoi yet.",
-        status=501,
-        sender_fault=False,
-    )
-
-
 class S3Api:
     """The s3 operations. A provider subclasses this and overrides the ones it implements;
     the others answer 501 ``NotImplemented`` naming the operation."""
@@ -2885,489 +2854,489 @@ class S3Api:
     async def abort_multipart_upload(
         self, ctx: RequestContext, request: AbortMultipartUploadRequest
     ) -> AbortMultipartUploadOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def complete_multipart_upload(
         self, ctx: RequestContext, request: CompleteMultipartUploadRequest
     ) -> CompleteMultipartUploadOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def copy_object(self, ctx: RequestContext, request: CopyObjectRequest) -> CopyObjectOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def create_bucket(self, ctx: RequestContext, request: CreateBucketRequest) -> CreateBucketOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def create_bucket_metadata_configuration(
         self, ctx: RequestContext, request: CreateBucketMetadataConfigurationRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def create_bucket_metadata_table_configuration(
         self, ctx: RequestContext, request: CreateBucketMetadataTableConfigurationRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def create_multipart_upload(
         self, ctx: RequestContext, request: CreateMultipartUploadRequest
     ) -> CreateMultipartUploadOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def create_session(self, ctx: RequestContext, request: CreateSessionRequest) -> CreateSessionOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def delete_bucket(self, ctx: RequestContext, request: DeleteBucketRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def delete_bucket_analytics_configuration(
         self, ctx: RequestContext, request: DeleteBucketAnalyticsConfigurationRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def delete_bucket_cors(self, ctx: RequestContext, request: DeleteBucketCorsRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def delete_bucket_encryption(
         self, ctx: RequestContext, request: DeleteBucketEncryptionRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def delete_bucket_intelligent_tiering_configuration(
         self, ctx: RequestContext, request: DeleteBucketIntelligentTieringConfigurationRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def delete_bucket_inventory_configuration(
         self, ctx: RequestContext, request: DeleteBucketInventoryConfigurationRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def delete_bucket_lifecycle(
         self, ctx: RequestContext, request: DeleteBucketLifecycleRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def delete_bucket_metadata_configuration(
         self, ctx: RequestContext, request: DeleteBucketMetadataConfigurationRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def delete_bucket_metadata_table_configuration(
         self, ctx: RequestContext, request: DeleteBucketMetadataTableConfigurationRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def delete_bucket_metrics_configuration(
         self, ctx: RequestContext, request: DeleteBucketMetricsConfigurationRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def delete_bucket_ownership_controls(
         self, ctx: RequestContext, request: DeleteBucketOwnershipControlsRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def delete_bucket_policy(self, ctx: RequestContext, request: DeleteBucketPolicyRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def delete_bucket_replication(
         self, ctx: RequestContext, request: DeleteBucketReplicationRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def delete_bucket_tagging(self, ctx: RequestContext, request: DeleteBucketTaggingRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def delete_bucket_website(self, ctx: RequestContext, request: DeleteBucketWebsiteRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def delete_object(self, ctx: RequestContext, request: DeleteObjectRequest) -> DeleteObjectOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def delete_object_tagging(
         self, ctx: RequestContext, request: DeleteObjectTaggingRequest
     ) -> DeleteObjectTaggingOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def delete_objects(self, ctx: RequestContext, request: DeleteObjectsRequest) -> DeleteObjectsOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def delete_public_access_block(
         self, ctx: RequestContext, request: DeletePublicAccessBlockRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_bucket_abac(
         self, ctx: RequestContext, request: GetBucketAbacRequest
     ) -> GetBucketAbacOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_bucket_accelerate_configuration(
         self, ctx: RequestContext, request: GetBucketAccelerateConfigurationRequest
     ) -> GetBucketAccelerateConfigurationOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_bucket_acl(self, ctx: RequestContext, request: GetBucketAclRequest) -> GetBucketAclOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_bucket_analytics_configuration(
         self, ctx: RequestContext, request: GetBucketAnalyticsConfigurationRequest
     ) -> GetBucketAnalyticsConfigurationOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_bucket_cors(
         self, ctx: RequestContext, request: GetBucketCorsRequest
     ) -> GetBucketCorsOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_bucket_encryption(
         self, ctx: RequestContext, request: GetBucketEncryptionRequest
     ) -> GetBucketEncryptionOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_bucket_intelligent_tiering_configuration(
         self, ctx: RequestContext, request: GetBucketIntelligentTieringConfigurationRequest
     ) -> GetBucketIntelligentTieringConfigurationOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_bucket_inventory_configuration(
         self, ctx: RequestContext, request: GetBucketInventoryConfigurationRequest
     ) -> GetBucketInventoryConfigurationOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_bucket_lifecycle(
         self, ctx: RequestContext, request: GetBucketLifecycleRequest
     ) -> GetBucketLifecycleOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_bucket_lifecycle_configuration(
         self, ctx: RequestContext, request: GetBucketLifecycleConfigurationRequest
     ) -> GetBucketLifecycleConfigurationOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_bucket_location(
         self, ctx: RequestContext, request: GetBucketLocationRequest
     ) -> GetBucketLocationOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_bucket_logging(
         self, ctx: RequestContext, request: GetBucketLoggingRequest
     ) -> GetBucketLoggingOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_bucket_metadata_configuration(
         self, ctx: RequestContext, request: GetBucketMetadataConfigurationRequest
     ) -> GetBucketMetadataConfigurationOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_bucket_metadata_table_configuration(
         self, ctx: RequestContext, request: GetBucketMetadataTableConfigurationRequest
     ) -> GetBucketMetadataTableConfigurationOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_bucket_metrics_configuration(
         self, ctx: RequestContext, request: GetBucketMetricsConfigurationRequest
     ) -> GetBucketMetricsConfigurationOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_bucket_notification(
         self, ctx: RequestContext, request: GetBucketNotificationConfigurationRequest
     ) -> NotificationConfigurationDeprecated:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_bucket_notification_configuration(
         self, ctx: RequestContext, request: GetBucketNotificationConfigurationRequest
     ) -> NotificationConfiguration:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_bucket_ownership_controls(
         self, ctx: RequestContext, request: GetBucketOwnershipControlsRequest
     ) -> GetBucketOwnershipControlsOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_bucket_policy(
         self, ctx: RequestContext, request: GetBucketPolicyRequest
     ) -> GetBucketPolicyOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_bucket_policy_status(
         self, ctx: RequestContext, request: GetBucketPolicyStatusRequest
     ) -> GetBucketPolicyStatusOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_bucket_replication(
         self, ctx: RequestContext, request: GetBucketReplicationRequest
     ) -> GetBucketReplicationOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_bucket_request_payment(
         self, ctx: RequestContext, request: GetBucketRequestPaymentRequest
     ) -> GetBucketRequestPaymentOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_bucket_tagging(
         self, ctx: RequestContext, request: GetBucketTaggingRequest
     ) -> GetBucketTaggingOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_bucket_versioning(
         self, ctx: RequestContext, request: GetBucketVersioningRequest
     ) -> GetBucketVersioningOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_bucket_website(
         self, ctx: RequestContext, request: GetBucketWebsiteRequest
     ) -> GetBucketWebsiteOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_object(self, ctx: RequestContext, request: GetObjectRequest) -> GetObjectOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_object_acl(self, ctx: RequestContext, request: GetObjectAclRequest) -> GetObjectAclOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_object_attributes(
         self, ctx: RequestContext, request: GetObjectAttributesRequest
     ) -> GetObjectAttributesOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_object_legal_hold(
         self, ctx: RequestContext, request: GetObjectLegalHoldRequest
     ) -> GetObjectLegalHoldOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_object_lock_configuration(
         self, ctx: RequestContext, request: GetObjectLockConfigurationRequest
     ) -> GetObjectLockConfigurationOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_object_retention(
         self, ctx: RequestContext, request: GetObjectRetentionRequest
     ) -> GetObjectRetentionOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_object_tagging(
         self, ctx: RequestContext, request: GetObjectTaggingRequest
     ) -> GetObjectTaggingOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_object_torrent(
         self, ctx: RequestContext, request: GetObjectTorrentRequest
     ) -> GetObjectTorrentOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_public_access_block(
         self, ctx: RequestContext, request: GetPublicAccessBlockRequest
     ) -> GetPublicAccessBlockOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def head_bucket(self, ctx: RequestContext, request: HeadBucketRequest) -> HeadBucketOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def head_object(self, ctx: RequestContext, request: HeadObjectRequest) -> HeadObjectOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_bucket_analytics_configurations(
         self, ctx: RequestContext, request: ListBucketAnalyticsConfigurationsRequest
     ) -> ListBucketAnalyticsConfigurationsOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_bucket_intelligent_tiering_configurations(
         self, ctx: RequestContext, request: ListBucketIntelligentTieringConfigurationsRequest
     ) -> ListBucketIntelligentTieringConfigurationsOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_bucket_inventory_configurations(
         self, ctx: RequestContext, request: ListBucketInventoryConfigurationsRequest
     ) -> ListBucketInventoryConfigurationsOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_bucket_metrics_configurations(
         self, ctx: RequestContext, request: ListBucketMetricsConfigurationsRequest
     ) -> ListBucketMetricsConfigurationsOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_buckets(self, ctx: RequestContext, request: ListBucketsRequest) -> ListBucketsOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_directory_buckets(
         self, ctx: RequestContext, request: ListDirectoryBucketsRequest
     ) -> ListDirectoryBucketsOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_multipart_uploads(
         self, ctx: RequestContext, request: ListMultipartUploadsRequest
     ) -> ListMultipartUploadsOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_object_versions(
         self, ctx: RequestContext, request: ListObjectVersionsRequest
     ) -> ListObjectVersionsOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_objects(self, ctx: RequestContext, request: ListObjectsRequest) -> ListObjectsOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_objects_v2(
         self, ctx: RequestContext, request: ListObjectsV2Request
     ) -> ListObjectsV2Output:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_parts(self, ctx: RequestContext, request: ListPartsRequest) -> ListPartsOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def put_bucket_abac(self, ctx: RequestContext, request: PutBucketAbacRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def put_bucket_accelerate_configuration(
         self, ctx: RequestContext, request: PutBucketAccelerateConfigurationRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def put_bucket_acl(self, ctx: RequestContext, request: PutBucketAclRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def put_bucket_analytics_configuration(
         self, ctx: RequestContext, request: PutBucketAnalyticsConfigurationRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def put_bucket_cors(self, ctx: RequestContext, request: PutBucketCorsRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def put_bucket_encryption(self, ctx: RequestContext, request: PutBucketEncryptionRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def put_bucket_intelligent_tiering_configuration(
         self, ctx: RequestContext, request: PutBucketIntelligentTieringConfigurationRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def put_bucket_inventory_configuration(
         self, ctx: RequestContext, request: PutBucketInventoryConfigurationRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def put_bucket_lifecycle(self, ctx: RequestContext, request: PutBucketLifecycleRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def put_bucket_lifecycle_configuration(
         self, ctx: RequestContext, request: PutBucketLifecycleConfigurationRequest
     ) -> PutBucketLifecycleConfigurationOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def put_bucket_logging(self, ctx: RequestContext, request: PutBucketLoggingRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def put_bucket_metrics_configuration(
         self, ctx: RequestContext, request: PutBucketMetricsConfigurationRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def put_bucket_notification(
         self, ctx: RequestContext, request: PutBucketNotificationRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def put_bucket_notification_configuration(
         self, ctx: RequestContext, request: PutBucketNotificationConfigurationRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def put_bucket_ownership_controls(
         self, ctx: RequestContext, request: PutBucketOwnershipControlsRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def put_bucket_policy(self, ctx: RequestContext, request: PutBucketPolicyRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def put_bucket_replication(self, ctx: RequestContext, request: PutBucketReplicationRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def put_bucket_request_payment(
         self, ctx: RequestContext, request: PutBucketRequestPaymentRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def put_bucket_tagging(self, ctx: RequestContext, request: PutBucketTaggingRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def put_bucket_versioning(self, ctx: RequestContext, request: PutBucketVersioningRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def put_bucket_website(self, ctx: RequestContext, request: PutBucketWebsiteRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def put_object(self, ctx: RequestContext, request: PutObjectRequest) -> PutObjectOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def put_object_acl(self, ctx: RequestContext, request: PutObjectAclRequest) -> PutObjectAclOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def put_object_legal_hold(
         self, ctx: RequestContext, request: PutObjectLegalHoldRequest
     ) -> PutObjectLegalHoldOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def put_object_lock_configuration(
         self, ctx: RequestContext, request: PutObjectLockConfigurationRequest
     ) -> PutObjectLockConfigurationOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def put_object_retention(
         self, ctx: RequestContext, request: PutObjectRetentionRequest
     ) -> PutObjectRetentionOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def put_object_tagging(
         self, ctx: RequestContext, request: PutObjectTaggingRequest
     ) -> PutObjectTaggingOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def put_public_access_block(
         self, ctx: RequestContext, request: PutPublicAccessBlockRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def rename_object(self, ctx: RequestContext, request: RenameObjectRequest) -> RenameObjectOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def restore_object(self, ctx: RequestContext, request: RestoreObjectRequest) -> RestoreObjectOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def select_object_content(
         self, ctx: RequestContext, request: SelectObjectContentRequest
     ) -> SelectObjectContentOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def update_bucket_metadata_inventory_table_configuration(
         self, ctx: RequestContext, request: UpdateBucketMetadataInventoryTableConfigurationRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def update_bucket_metadata_journal_table_configuration(
         self, ctx: RequestContext, request: UpdateBucketMetadataJournalTableConfigurationRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def update_object_encryption(
         self, ctx: RequestContext, request: UpdateObjectEncryptionRequest
     ) -> UpdateObjectEncryptionResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def upload_part(self, ctx: RequestContext, request: UploadPartRequest) -> UploadPartOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def upload_part_copy(
         self, ctx: RequestContext, request: UploadPartCopyRequest
     ) -> UploadPartCopyOutput:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def write_get_object_response(
         self, ctx: RequestContext, request: WriteGetObjectResponseRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
 
 OPERATIONS: dict[str, str] = {

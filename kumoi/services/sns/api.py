@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Literal, Required, TypedDict
 
 from kumoi.core.context import RequestContext
-from kumoi.core.errors import ServiceError
+from kumoi.core.errors import ModelledError, not_implemented
 
 LanguageCodeString = Literal[
     "en-US",
@@ -443,30 +443,8 @@ class VerifySMSSandboxPhoneNumberResult(TypedDict, total=False):
     pass
 
 
-class SnsError(ServiceError):
-    """Base of the modelled sns errors. Each subclass carries the model's ``code``, ``status``
-    and ``sender_fault`` as class defaults; raise one as ``Subclass("message", fields={...})``,
-    and pass a keyword to override a default for one instance.
-    """
-
-    def __init__(
-        self,
-        message: str = "",
-        *,
-        fields: dict[str, str] | None = None,
-        headers: dict[str, str] | None = None,
-        status: int | None = None,
-        code: str | None = None,
-        sender_fault: bool | None = None,
-    ) -> None:
-        super().__init__(
-            code=self.code if code is None else code,
-            message=message,
-            status=self.status if status is None else status,
-            sender_fault=self.sender_fault if sender_fault is None else sender_fault,
-            fields={} if fields is None else fields,
-            headers={} if headers is None else headers,
-        )
+class SnsError(ModelledError):
+    """Base of the modelled sns errors (see :class:`~kumoi.core.errors.ModelledError`)."""
 
 
 class AuthorizationErrorException(SnsError):
@@ -673,202 +651,193 @@ class VerificationException(SnsError):
     sender_fault = True
 
 
-def _not_implemented(ctx: RequestContext) -> ServiceError:
-    return ServiceError(
-        code="NotImplemented",
-        message=f"The {ctx.service} operation {ctx.operation} is not implemented by kumoi yet.",
-        status=501,
-        sender_fault=False,
-    )
-
-
 class SnsApi:
     """The sns operations. A provider subclasses this and overrides the ones it implements;
     the others answer 501 ``NotImplemented`` naming the operation."""
 
     async def add_permission(self, ctx: RequestContext, request: AddPermissionInput) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def check_if_phone_number_is_opted_out(
         self, ctx: RequestContext, request: CheckIfPhoneNumberIsOptedOutInput
     ) -> CheckIfPhoneNumberIsOptedOutResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def confirm_subscription(
         self, ctx: RequestContext, request: ConfirmSubscriptionInput
     ) -> ConfirmSubscriptionResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def create_platform_application(
         self, ctx: RequestContext, request: CreatePlatformApplicationInput
     ) -> CreatePlatformApplicationResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def create_platform_endpoint(
         self, ctx: RequestContext, request: CreatePlatformEndpointInput
     ) -> CreateEndpointResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def create_sms_sandbox_phone_number(
         self, ctx: RequestContext, request: CreateSMSSandboxPhoneNumberInput
     ) -> CreateSMSSandboxPhoneNumberResult:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def create_topic(self, ctx: RequestContext, request: CreateTopicInput) -> CreateTopicResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def delete_endpoint(self, ctx: RequestContext, request: DeleteEndpointInput) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def delete_platform_application(
         self, ctx: RequestContext, request: DeletePlatformApplicationInput
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def delete_sms_sandbox_phone_number(
         self, ctx: RequestContext, request: DeleteSMSSandboxPhoneNumberInput
     ) -> DeleteSMSSandboxPhoneNumberResult:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def delete_topic(self, ctx: RequestContext, request: DeleteTopicInput) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_data_protection_policy(
         self, ctx: RequestContext, request: GetDataProtectionPolicyInput
     ) -> GetDataProtectionPolicyResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_endpoint_attributes(
         self, ctx: RequestContext, request: GetEndpointAttributesInput
     ) -> GetEndpointAttributesResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_platform_application_attributes(
         self, ctx: RequestContext, request: GetPlatformApplicationAttributesInput
     ) -> GetPlatformApplicationAttributesResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_sms_attributes(
         self, ctx: RequestContext, request: GetSMSAttributesInput
     ) -> GetSMSAttributesResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_sms_sandbox_account_status(
         self, ctx: RequestContext, request: GetSMSSandboxAccountStatusInput
     ) -> GetSMSSandboxAccountStatusResult:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_subscription_attributes(
         self, ctx: RequestContext, request: GetSubscriptionAttributesInput
     ) -> GetSubscriptionAttributesResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_topic_attributes(
         self, ctx: RequestContext, request: GetTopicAttributesInput
     ) -> GetTopicAttributesResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_endpoints_by_platform_application(
         self, ctx: RequestContext, request: ListEndpointsByPlatformApplicationInput
     ) -> ListEndpointsByPlatformApplicationResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_origination_numbers(
         self, ctx: RequestContext, request: ListOriginationNumbersRequest
     ) -> ListOriginationNumbersResult:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_phone_numbers_opted_out(
         self, ctx: RequestContext, request: ListPhoneNumbersOptedOutInput
     ) -> ListPhoneNumbersOptedOutResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_platform_applications(
         self, ctx: RequestContext, request: ListPlatformApplicationsInput
     ) -> ListPlatformApplicationsResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_sms_sandbox_phone_numbers(
         self, ctx: RequestContext, request: ListSMSSandboxPhoneNumbersInput
     ) -> ListSMSSandboxPhoneNumbersResult:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_subscriptions(
         self, ctx: RequestContext, request: ListSubscriptionsInput
     ) -> ListSubscriptionsResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_subscriptions_by_topic(
         self, ctx: RequestContext, request: ListSubscriptionsByTopicInput
     ) -> ListSubscriptionsByTopicResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_tags_for_resource(
         self, ctx: RequestContext, request: ListTagsForResourceRequest
     ) -> ListTagsForResourceResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_topics(self, ctx: RequestContext, request: ListTopicsInput) -> ListTopicsResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def opt_in_phone_number(
         self, ctx: RequestContext, request: OptInPhoneNumberInput
     ) -> OptInPhoneNumberResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def publish(self, ctx: RequestContext, request: PublishInput) -> PublishResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def publish_batch(self, ctx: RequestContext, request: PublishBatchInput) -> PublishBatchResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def put_data_protection_policy(
         self, ctx: RequestContext, request: PutDataProtectionPolicyInput
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def remove_permission(self, ctx: RequestContext, request: RemovePermissionInput) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def set_endpoint_attributes(self, ctx: RequestContext, request: SetEndpointAttributesInput) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def set_platform_application_attributes(
         self, ctx: RequestContext, request: SetPlatformApplicationAttributesInput
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def set_sms_attributes(
         self, ctx: RequestContext, request: SetSMSAttributesInput
     ) -> SetSMSAttributesResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def set_subscription_attributes(
         self, ctx: RequestContext, request: SetSubscriptionAttributesInput
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def set_topic_attributes(self, ctx: RequestContext, request: SetTopicAttributesInput) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def subscribe(self, ctx: RequestContext, request: SubscribeInput) -> SubscribeResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def tag_resource(self, ctx: RequestContext, request: TagResourceRequest) -> TagResourceResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def unsubscribe(self, ctx: RequestContext, request: UnsubscribeInput) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def untag_resource(
         self, ctx: RequestContext, request: UntagResourceRequest
     ) -> UntagResourceResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def verify_sms_sandbox_phone_number(
         self, ctx: RequestContext, request: VerifySMSSandboxPhoneNumberInput
     ) -> VerifySMSSandboxPhoneNumberResult:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
 
 OPERATIONS: dict[str, str] = {

@@ -6,7 +6,7 @@ Regenerate with ``python -m kumoi.codegen``.
 from typing import Literal, Required, TypedDict
 
 from kumoi.core.context import RequestContext
-from kumoi.core.errors import ServiceError
+from kumoi.core.errors import ModelledError, not_implemented
 
 MessageSystemAttributeName = Literal[
     "All",
@@ -323,30 +323,8 @@ class UntagQueueRequest(TypedDict, total=False):
     TagKeys: Required[list[str]]
 
 
-class SqsError(ServiceError):
-    """Base of the modelled sqs errors. Each subclass carries the model's ``code``, ``status``
-    and ``sender_fault`` as class defaults; raise one as ``Subclass("message", fields={...})``,
-    and pass a keyword to override a default for one instance.
-    """
-
-    def __init__(
-        self,
-        message: str = "",
-        *,
-        fields: dict[str, str] | None = None,
-        headers: dict[str, str] | None = None,
-        status: int | None = None,
-        code: str | None = None,
-        sender_fault: bool | None = None,
-    ) -> None:
-        super().__init__(
-            code=self.code if code is None else code,
-            message=message,
-            status=self.status if status is None else status,
-            sender_fault=self.sender_fault if sender_fault is None else sender_fault,
-            fields={} if fields is None else fields,
-            headers={} if headers is None else headers,
-        )
+class SqsError(ModelledError):
+    """Base of the modelled sqs errors (see :class:`~kumoi.core.errors.ModelledError`)."""
 
 
 class BatchEntryIdsNotDistinct(SqsError):
@@ -517,109 +495,100 @@ class UnsupportedOperation(SqsError):
     sender_fault = True
 
 
-def _not_implemented(ctx: RequestContext) -> ServiceError:
-    return ServiceError(
-        code="NotImplemented",
-        message=f"The {ctx.service} operation {ctx.operation} is not implemented by kumoi yet.",
-        status=501,
-        sender_fault=False,
-    )
-
-
 class SqsApi:
     """The sqs operations. A provider subclasses this and overrides the ones it implements;
     the others answer 501 ``NotImplemented`` naming the operation."""
 
     async def add_permission(self, ctx: RequestContext, request: AddPermissionRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def cancel_message_move_task(
         self, ctx: RequestContext, request: CancelMessageMoveTaskRequest
     ) -> CancelMessageMoveTaskResult:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def change_message_visibility(
         self, ctx: RequestContext, request: ChangeMessageVisibilityRequest
     ) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def change_message_visibility_batch(
         self, ctx: RequestContext, request: ChangeMessageVisibilityBatchRequest
     ) -> ChangeMessageVisibilityBatchResult:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def create_queue(self, ctx: RequestContext, request: CreateQueueRequest) -> CreateQueueResult:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def delete_message(self, ctx: RequestContext, request: DeleteMessageRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def delete_message_batch(
         self, ctx: RequestContext, request: DeleteMessageBatchRequest
     ) -> DeleteMessageBatchResult:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def delete_queue(self, ctx: RequestContext, request: DeleteQueueRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_queue_attributes(
         self, ctx: RequestContext, request: GetQueueAttributesRequest
     ) -> GetQueueAttributesResult:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_queue_url(self, ctx: RequestContext, request: GetQueueUrlRequest) -> GetQueueUrlResult:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_dead_letter_source_queues(
         self, ctx: RequestContext, request: ListDeadLetterSourceQueuesRequest
     ) -> ListDeadLetterSourceQueuesResult:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_message_move_tasks(
         self, ctx: RequestContext, request: ListMessageMoveTasksRequest
     ) -> ListMessageMoveTasksResult:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_queue_tags(
         self, ctx: RequestContext, request: ListQueueTagsRequest
     ) -> ListQueueTagsResult:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def list_queues(self, ctx: RequestContext, request: ListQueuesRequest) -> ListQueuesResult:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def purge_queue(self, ctx: RequestContext, request: PurgeQueueRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def receive_message(
         self, ctx: RequestContext, request: ReceiveMessageRequest
     ) -> ReceiveMessageResult:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def remove_permission(self, ctx: RequestContext, request: RemovePermissionRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def send_message(self, ctx: RequestContext, request: SendMessageRequest) -> SendMessageResult:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def send_message_batch(
         self, ctx: RequestContext, request: SendMessageBatchRequest
     ) -> SendMessageBatchResult:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def set_queue_attributes(self, ctx: RequestContext, request: SetQueueAttributesRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def start_message_move_task(
         self, ctx: RequestContext, request: StartMessageMoveTaskRequest
     ) -> StartMessageMoveTaskResult:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def tag_queue(self, ctx: RequestContext, request: TagQueueRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def untag_queue(self, ctx: RequestContext, request: UntagQueueRequest) -> None:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
 
 OPERATIONS: dict[str, str] = {

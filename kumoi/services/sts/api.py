@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Required, TypedDict
 
 from kumoi.core.context import RequestContext
-from kumoi.core.errors import ServiceError
+from kumoi.core.errors import ModelledError, not_implemented
 
 
 class PolicyDescriptorType(TypedDict, total=False):
@@ -187,30 +187,8 @@ class GetWebIdentityTokenResponse(TypedDict, total=False):
     Expiration: datetime
 
 
-class StsError(ServiceError):
-    """Base of the modelled sts errors. Each subclass carries the model's ``code``, ``status``
-    and ``sender_fault`` as class defaults; raise one as ``Subclass("message", fields={...})``,
-    and pass a keyword to override a default for one instance.
-    """
-
-    def __init__(
-        self,
-        message: str = "",
-        *,
-        fields: dict[str, str] | None = None,
-        headers: dict[str, str] | None = None,
-        status: int | None = None,
-        code: str | None = None,
-        sender_fault: bool | None = None,
-    ) -> None:
-        super().__init__(
-            code=self.code if code is None else code,
-            message=message,
-            status=self.status if status is None else status,
-            sender_fault=self.sender_fault if sender_fault is None else sender_fault,
-            fields={} if fields is None else fields,
-            headers={} if headers is None else headers,
-        )
+class StsError(ModelledError):
+    """Base of the modelled sts errors (see :class:`~kumoi.core.errors.ModelledError`)."""
 
 
 class ExpiredTokenException(StsError):
@@ -285,69 +263,60 @@ class SessionDurationEscalationException(StsError):
     sender_fault = True
 
 
-def _not_implemented(ctx: RequestContext) -> ServiceError:
-    return ServiceError(
-        code="NotImplemented",
-        message=f"The {ctx.service} operation {ctx.operation} is not implemented by kumoi yet.",
-        status=501,
-        sender_fault=False,
-    )
-
-
 class StsApi:
     """The sts operations. A provider subclasses this and overrides the ones it implements;
     the others answer 501 ``NotImplemented`` naming the operation."""
 
     async def assume_role(self, ctx: RequestContext, request: AssumeRoleRequest) -> AssumeRoleResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def assume_role_with_saml(
         self, ctx: RequestContext, request: AssumeRoleWithSAMLRequest
     ) -> AssumeRoleWithSAMLResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def assume_role_with_web_identity(
         self, ctx: RequestContext, request: AssumeRoleWithWebIdentityRequest
     ) -> AssumeRoleWithWebIdentityResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def assume_root(self, ctx: RequestContext, request: AssumeRootRequest) -> AssumeRootResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def decode_authorization_message(
         self, ctx: RequestContext, request: DecodeAuthorizationMessageRequest
     ) -> DecodeAuthorizationMessageResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_access_key_info(
         self, ctx: RequestContext, request: GetAccessKeyInfoRequest
     ) -> GetAccessKeyInfoResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_caller_identity(
         self, ctx: RequestContext, request: GetCallerIdentityRequest
     ) -> GetCallerIdentityResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_delegated_access_token(
         self, ctx: RequestContext, request: GetDelegatedAccessTokenRequest
     ) -> GetDelegatedAccessTokenResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_federation_token(
         self, ctx: RequestContext, request: GetFederationTokenRequest
     ) -> GetFederationTokenResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_session_token(
         self, ctx: RequestContext, request: GetSessionTokenRequest
     ) -> GetSessionTokenResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
     async def get_web_identity_token(
         self, ctx: RequestContext, request: GetWebIdentityTokenRequest
     ) -> GetWebIdentityTokenResponse:
-        raise _not_implemented(ctx)
+        raise not_implemented(ctx.service, ctx.operation)
 
 
 OPERATIONS: dict[str, str] = {
