@@ -190,12 +190,24 @@ def _text(element: Element) -> str:
     return element.text
 
 
-class XmlWriters:
-    """Compiles (and memoizes) writers that render a value as an element of a given name."""
+#: A writer of one structure member: (output fragments, member value).
+MemberWriter = Callable[[list[str], Any], None]
+#: Replaces the compiled writer of a (structure shape name, member name) with a faster one; it
+#: receives the compiled writer, to fall back on for values it does not handle.
+MemberOverride = Callable[[MemberWriter], MemberWriter]
 
-    def __init__(self) -> None:
+
+class XmlWriters:
+    """Compiles (and memoizes) writers that render a value as an element of a given name.
+
+    ``overrides`` name hand-written writers for hot members (S3's listing entries), keyed by
+    structure shape name and member name.
+    """
+
+    def __init__(self, overrides: dict[tuple[str, str], MemberOverride] | None = None) -> None:
         self._cache: dict[tuple[str, str], Writer] = {}
         self._builders: dict[tuple[str, str], Callable[[str], Writer]] = {}
+        self._overrides = overrides or {}
 
     def writer(self, shape: Shape) -> Writer:
         key = _key(shape)
@@ -251,7 +263,9 @@ class XmlWriters:
                 )
                 attributes[member] = (element_name(member_shape, member), fmt)
             else:
-                members[member] = self.member_writer(member_shape, member)
+                compiled = self.member_writer(member_shape, member)
+                override = self._overrides.get((shape.name, member))
+                members[member] = compiled if override is None else override(compiled)
         return write
 
     def root_writer(self, shape: Shape, namespace: str) -> Writer:
@@ -260,7 +274,7 @@ class XmlWriters:
         self.writer(shape)
         return self._builders[_key(shape)](namespace or namespace_attr(shape))
 
-    def member_writer(self, shape: Shape, member: str) -> Callable[[list[str], Any], None]:
+    def member_writer(self, shape: Shape, member: str) -> MemberWriter:
         """A writer of one structure member (one element, or the items of a flattened collection)."""
         name = element_name(shape, member)
         flattened = shape.serialization.get("flattened")

@@ -105,7 +105,8 @@ class RestXmlCodec(ServiceCodec):
     def __init__(self, model: botocore.model.ServiceModel) -> None:
         self._is_s3 = model.metadata.get("serviceId") == "S3"
         self._namespace = f' xmlns="{rest_s3.S3_NAMESPACE}"' if self._is_s3 else ""
-        readers, writers = XmlReaders(), XmlWriters()
+        readers = XmlReaders()
+        writers = XmlWriters(rest_s3.WRITER_OVERRIDES if self._is_s3 else None)
         routes: list[Route] = []
         self._inputs: dict[str, _InputPlan] = {}
         self._outputs: dict[str, _OutputPlan] = {}
@@ -116,6 +117,7 @@ class RestXmlCodec(ServiceCodec):
             self._outputs[name] = self._output_plan(operation, writers)
         if self._is_s3:
             routes.append(rest_s3.POST_OBJECT_ROUTE)
+            routes.extend(rest_s3.OPTIONS_ROUTES)
         self._router = Router(routes)
 
     # --- requests ------------------------------------------------------------------------------
@@ -144,6 +146,8 @@ class RestXmlCodec(ServiceCodec):
         operation = route.operation
         if operation == rest_s3.POST_OBJECT:
             return _post_object(request, raw_labels)
+        if operation == rest_s3.OPTIONS_OBJECT:
+            return _options_object(request, raw_labels)
         plan = self._inputs[operation]
         params: dict[str, Any] = {}
         for label, raw in raw_labels.items():
@@ -167,6 +171,8 @@ class RestXmlCodec(ServiceCodec):
     # --- responses ------------------------------------------------------------------------------
 
     def encode(self, operation: str, output: Mapping[str, Any], request_id: str) -> HttpResponse:
+        if self._is_s3 and operation in rest_s3.RAW_OPERATIONS:
+            return rest_s3.raw_response(output, _id_headers(request_id))
         plan = self._outputs[operation]
         headers = _id_headers(request_id)
         status = plan.status
@@ -527,3 +533,19 @@ def _post_object(request: HttpRequest, raw_labels: dict[str, str]) -> DecodedReq
     if content_type is not None:
         params["ContentType"] = content_type
     return DecodedRequest(rest_s3.POST_OBJECT, params)
+
+
+def _options_object(request: HttpRequest, raw_labels: dict[str, str]) -> DecodedRequest:
+    """A CORS preflight: the bucket, the key if any, and the three headers that ask the question."""
+    params: dict[str, Any] = {"Bucket": _label(raw_labels["Bucket"])}
+    if "Key" in raw_labels:
+        params["Key"] = _label(raw_labels["Key"])
+    for header, member in (
+        ("origin", "Origin"),
+        ("access-control-request-method", "AccessControlRequestMethod"),
+        ("access-control-request-headers", "AccessControlRequestHeaders"),
+    ):
+        value = request.headers.get(header)
+        if value is not None:
+            params[member] = header_text(value)
+    return DecodedRequest(rest_s3.OPTIONS_OBJECT, params)

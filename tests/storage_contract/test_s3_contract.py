@@ -7,11 +7,19 @@ import asyncio
 import pytest
 
 from kumoi.storage.meta.contract import (
+    BlobPart,
     BucketExists,
     BucketMissing,
     BucketNotEmpty,
     BucketRecord,
+    ConditionFailed,
+    ObjectMissing,
     ObjectRecord,
+    PartRecord,
+    PartsChanged,
+    PutCondition,
+    UploadMissing,
+    UploadRecord,
 )
 from tests.storage_contract.conftest import Env, Runner
 
@@ -117,6 +125,9 @@ def test_put_get_replace_delete_object(contract: Runner) -> None:
         assert await s3.get_object("bkt", "k") == obj("k", blob_id="a" * 32)
         assert await s3.get_object("bkt", "other") is None
         assert await s3.get_object("nobucket", "k") is None
+        assert await s3.get_bucket_and_object("bkt", "k") == (bucket(), obj("k", blob_id="a" * 32))
+        assert await s3.get_bucket_and_object("bkt", "nope") == (bucket(), None)
+        assert await s3.get_bucket_and_object("nobucket", "k") == (None, None)
 
         await meta.record_blob_intent("b" * 32)
         await s3.put_object(obj("k", blob_id="b" * 32, size=9))
@@ -207,5 +218,176 @@ def test_group_commit_with_one_failing_writer(contract: Runner) -> None:
         assert isinstance(results[117], BucketMissing)
         keys = [o.key for o in await s3.list_objects("bkt")]
         assert keys == [f"key-{i:03d}" for i in range(200) if i != 117]
+
+    contract(body)
+
+
+def blob(n: int) -> str:
+    return f"{n:032x}"
+
+
+def test_conditional_puts(contract: Runner) -> None:
+    async def body(env: Env) -> None:
+        s3 = env.meta.s3
+        await s3.create_bucket(bucket())
+        with pytest.raises(ObjectMissing):
+            await s3.put_object_if(obj("k"), PutCondition(if_match='"e"'))
+        await s3.put_object_if(obj("k"), PutCondition(if_none_match=True))
+        with pytest.raises(ConditionFailed):
+            await s3.put_object_if(obj("k"), PutCondition(if_none_match=True))
+        with pytest.raises(ConditionFailed):
+            await s3.put_object_if(obj("k"), PutCondition(if_match='"other"'))
+        await s3.put_object_if(obj("k", size=5), PutCondition(if_match='"e"'))
+        got = await s3.get_object("bkt", "k")
+        assert got is not None and got.size == 5
+        with pytest.raises(ConditionFailed):
+            await s3.put_object_if(obj("k"), PutCondition(same_blobs=(blob(1),)))
+        await s3.put_object_if(obj("k", size=6), PutCondition(same_blobs=()))
+
+    contract(body)
+
+
+def test_racing_conditional_creates(contract: Runner) -> None:
+    """Exactly one of many concurrent if-none-match creators wins, even inside one group commit."""
+
+    async def body(env: Env) -> None:
+        s3 = env.meta.s3
+        await s3.create_bucket(bucket())
+        attempts = [
+            s3.put_object_if(obj("race", size=i), PutCondition(if_none_match=True)) for i in range(50)
+        ]
+        results = await asyncio.gather(*attempts, return_exceptions=True)
+        winners = [i for i, r in enumerate(results) if not isinstance(r, BaseException)]
+        assert len(winners) == 1
+        assert all(isinstance(r, ConditionFailed) for r in results if isinstance(r, BaseException))
+        got = await s3.get_object("bkt", "race")
+        assert got is not None and got.size == winners[0]
+
+    contract(body)
+
+
+def test_manifest_objects_reference_all_their_blobs(contract: Runner) -> None:
+    async def body(env: Env) -> None:
+        meta, s3 = env.meta, env.meta.s3
+        await s3.create_bucket(bucket())
+        manifest = [BlobPart(blob(1), 10), BlobPart(blob(2), 4)]
+        record = ObjectRecord("bkt", "m", 14, '"x-2"', 3.0, manifest=manifest, attrs={"a": 1})
+        await s3.put_object(record)
+        assert await s3.get_object("bkt", "m") == record
+        listed = await s3.list_objects("bkt")
+        assert listed[0].manifest is None and listed[0].size == 14
+        # Reusing one blob keeps it; the other becomes garbage.
+        await s3.put_object(ObjectRecord("bkt", "m", 10, '"y"', 4.0, manifest=[BlobPart(blob(1), 10)]))
+        assert await meta.take_garbage() == [blob(2)]
+        await s3.delete_object("bkt", "m")
+        assert sorted(await meta.take_garbage()) == [blob(1), blob(2)]
+
+    contract(body)
+
+
+def test_delete_objects_and_update_attrs(contract: Runner) -> None:
+    async def body(env: Env) -> None:
+        meta, s3 = env.meta, env.meta.s3
+        await s3.create_bucket(bucket())
+        await s3.put_object(obj("a", blob_id=blob(3)))
+        await s3.put_object(obj("b"))
+        assert await s3.delete_objects("bkt", ["a", "b", "missing"]) == ["a", "b"]
+        assert await s3.list_objects("bkt") == []
+        assert await meta.take_garbage() == [blob(3)]
+        await s3.put_object(obj("c"))
+        await s3.update_object_attrs("bkt", "c", '"e"', {"Tags": {"t": "1"}})
+        got = await s3.get_object("bkt", "c")
+        assert got is not None and got.attrs == {"Tags": {"t": "1"}} and got.inline == b"abc"
+        with pytest.raises(ConditionFailed):
+            await s3.update_object_attrs("bkt", "c", '"changed"', {})
+        with pytest.raises(ObjectMissing):
+            await s3.update_object_attrs("bkt", "nope", '"e"', {})
+
+    contract(body)
+
+
+def part(upload_id: str, number: int, blob_id: str, size: int = 5) -> PartRecord:
+    return PartRecord(upload_id, number, size, f'"p{number}"', blob_id, 2.0, {"crc32": "AAAAAA=="})
+
+
+def test_multipart_upload_lifecycle(contract: Runner) -> None:
+    async def body(env: Env) -> None:
+        meta, s3 = env.meta, env.meta.s3
+        await s3.create_bucket(bucket())
+        with pytest.raises(BucketMissing):
+            await s3.create_upload(UploadRecord("u0", "gone", "k", 1.0))
+        upload = UploadRecord("u1", "bkt", "k", 1.0, {"Algorithm": "crc32"})
+        await s3.create_upload(upload)
+        assert await s3.get_upload("u1") == upload
+        assert await s3.get_upload("nope") is None
+        for number, n in ((1, 1), (2, 2), (3, 3)):
+            await meta.record_blob_intent(blob(n))
+            await s3.put_part(part("u1", number, blob(n)))
+        assert await meta.pending_blob_intents() == []
+        await s3.put_part(part("u1", 2, blob(4)))  # re-uploaded part: the old blob is garbage
+        assert await meta.take_garbage() == [blob(2)]
+        assert [p.part_number for p in await s3.list_parts("u1")] == [1, 2, 3]
+        assert [p.part_number for p in await s3.list_parts("u1", after=1, limit=1)] == [2]
+        assert (await s3.list_parts("u1"))[1] == part("u1", 2, blob(4))
+        with pytest.raises(UploadMissing):
+            await s3.put_part(part("nope", 1, blob(9)))
+
+        stale = ObjectRecord(
+            "bkt", "k", 10, '"m-2"', 5.0, manifest=[BlobPart(blob(1), 5), BlobPart(blob(2), 5)]
+        )
+        with pytest.raises(PartsChanged):
+            await s3.complete_upload("u1", stale)
+        record = ObjectRecord(
+            "bkt", "k", 10, '"m-2"', 5.0, manifest=[BlobPart(blob(1), 5), BlobPart(blob(4), 5)]
+        )
+        with pytest.raises(ConditionFailed):
+            await s3.put_object(obj("k"))
+            await s3.complete_upload("u1", record, PutCondition(if_none_match=True))
+        await s3.complete_upload("u1", record)
+        assert await s3.get_upload("u1") is None
+        assert await s3.list_parts("u1") == []
+        assert sorted(await meta.take_garbage()) == [blob(2), blob(3)]
+        got = await s3.get_object("bkt", "k")
+        assert got is not None and got.manifest == record.manifest
+        with pytest.raises(UploadMissing):
+            await s3.complete_upload("u1", record)
+
+    contract(body)
+
+
+def test_abort_expiry_and_bucket_deletion(contract: Runner) -> None:
+    async def body(env: Env) -> None:
+        meta, s3 = env.meta, env.meta.s3
+        await s3.create_bucket(bucket())
+        await s3.create_upload(UploadRecord("old", "bkt", "a", 1.0))
+        await s3.create_upload(UploadRecord("new", "bkt", "b", 100.0))
+        await s3.put_part(part("old", 1, blob(5)))
+        assert [u.upload_id for u in await s3.uploads_initiated_before(50.0)] == ["old"]
+        assert await s3.abort_upload("old") is True
+        assert await s3.abort_upload("old") is False
+        assert await meta.take_garbage() == [blob(5)]
+        await s3.put_part(part("new", 1, blob(6)))
+        assert await s3.delete_bucket("bkt") is True
+        assert await s3.get_upload("new") is None
+        assert sorted(await meta.take_garbage()) == [blob(5), blob(6)]
+
+    contract(body)
+
+
+def test_list_uploads_order_and_markers(contract: Runner) -> None:
+    async def body(env: Env) -> None:
+        s3 = env.meta.s3
+        await s3.create_bucket(bucket())
+        for key, upload_id in (("a", "2"), ("a", "1"), ("b/x", "3"), ("b/y", "4"), ("c", "5")):
+            await s3.create_upload(UploadRecord(upload_id, "bkt", key, 1.0))
+        every = [(u.key, u.upload_id) for u in await s3.list_uploads("bkt")]
+        assert every == [("a", "1"), ("a", "2"), ("b/x", "3"), ("b/y", "4"), ("c", "5")]
+        after = [
+            (u.key, u.upload_id) for u in await s3.list_uploads("bkt", key_marker="a", upload_id_marker="1")
+        ]
+        assert after == [("a", "2"), ("b/x", "3"), ("b/y", "4"), ("c", "5")]
+        past_key = [u.upload_id for u in await s3.list_uploads("bkt", key_marker="a")]
+        assert past_key == ["3", "4", "5"]
+        assert [u.upload_id for u in await s3.list_uploads("bkt", prefix="b/", limit=1)] == ["3"]
 
     contract(body)

@@ -1,22 +1,42 @@
-"""S3: rest-xml, path-style and virtual-host style."""
+"""S3: rest-xml, path-style and virtual-host style; CORS on responses; multipart expiry."""
 
 from __future__ import annotations
 
+from kumoi.auth.post_policy import PostPolicyVerifier
+from kumoi.protocol import rest_s3
 from kumoi.protocol.restxml import RestXmlCodec
 from kumoi.protocol.spec import service_model
 from kumoi.runtime.wiring.deps import Deps
-from kumoi.server.dispatch import ServiceBinding, bind_operations
+from kumoi.server.dispatch import PeriodicTask, ServiceBinding, bind_operations
 from kumoi.server.route import ServiceRoutes
+from kumoi.services.s3.cors import CorsResponseHook
 from kumoi.services.s3.provider import S3Provider
 
 NAME = "s3"
 PROVIDER = S3Provider
+#: How often incomplete multipart uploads past their expiry are looked for.
+UPLOAD_EXPIRY_INTERVAL_SECONDS = 60.0
 
 
 def binding(deps: Deps) -> ServiceBinding:
     model = service_model(NAME)
+    post_policy = PostPolicyVerifier(
+        deps.credentials,
+        deps.clock,
+        accept_any_key=deps.settings.accept_any_key,
+        default_account=deps.settings.account_id,
+    )
+    provider = S3Provider(deps.meta, deps.blobs, deps.clock, post_policy)
+
+    async def expire_uploads() -> None:
+        await provider.expire_uploads()
+
+    operations = (*model.operation_names, *rest_s3.RAW_OPERATIONS)
     return ServiceBinding(
         routes=ServiceRoutes(name=NAME, signing_name="s3", protocols=("rest-xml",)),
         codecs={"rest-xml": RestXmlCodec(model)},
-        handlers=bind_operations(S3Provider(deps.meta, deps.blobs, deps.clock), model.operation_names),
+        handlers=bind_operations(provider, operations),
+        tasks=(PeriodicTask("s3 multipart upload expiry", UPLOAD_EXPIRY_INTERVAL_SECONDS, expire_uploads),),
+        anonymous_operations=frozenset(rest_s3.RAW_OPERATIONS),
+        after=CorsResponseHook(deps.meta),
     )

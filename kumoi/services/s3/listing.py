@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote_plus
 
@@ -20,7 +19,8 @@ from kumoi.services.s3.owner import owner_of
 from kumoi.storage.meta.contract import ObjectRecord, S3Repository
 
 MAX_KEYS = 1000
-_PAST_EVERYTHING = "\U0010ffff"
+#: Sorts after every key that has the same prefix: where a scan resumes past a common prefix.
+PAST_EVERYTHING = "\U0010ffff"
 
 
 @dataclass(slots=True)
@@ -55,7 +55,7 @@ async def list_page(
                 continue
             page.prefixes.append(common)
             page.last = common
-            position = common + _PAST_EVERYTHING
+            position = common + PAST_EVERYTHING
             break
         else:
             if len(batch) < wanted:
@@ -109,7 +109,7 @@ def contents(
     for record in records:
         entry: dict[str, Any] = {
             "Key": encode(record.key),
-            "LastModified": datetime.fromtimestamp(record.last_modified, UTC),
+            "LastModified": record.last_modified,
             "ETag": record.etag,
             "Size": record.size,
             "StorageClass": record.attrs.get("StorageClass", "STANDARD"),
@@ -130,7 +130,7 @@ def encode_token(position: str) -> str:
 
 def decode_token(token: str) -> str:
     try:
-        return base64.urlsafe_b64decode(token.encode()).decode("utf-8")
+        return base64.b64decode(token.encode(), altchars=b"-_", validate=True).decode("utf-8")
     except (ValueError, UnicodeDecodeError):
         raise ServiceError(
             "InvalidArgument",

@@ -1,33 +1,47 @@
-"""S3 buckets and objects in SQLite.
+"""S3 buckets, objects and multipart uploads in SQLite.
 
 ``objects`` has the primary key ``(bucket, key)``: a listing is a range scan of that index from
 the lower bound, stopping after ``limit`` rows, whatever the bucket's size. Replacing or deleting
-an object queues its blob for garbage collection in the same write job, and a put clears the new
+an object queues its blobs for garbage collection in the same write job, and a put clears the new
 blob's write intent there too, so there is never a moment where a blob is referenced and still
 marked as an intent, or unreferenced and not queued.
+
+A completed multipart object references its parts' blobs through ``manifest`` (JSON
+``[[blob_id, size], ...]``): completion moves the references from ``s3_parts`` to the object in
+one transaction and copies no data. Conditional writes check their precondition inside the write
+job, so of several racing conditional writers exactly one can win.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from typing import Any
 
 from kumoi.storage.meta.contract import (
+    BlobPart,
     BucketExists,
     BucketMissing,
     BucketNotEmpty,
     BucketRecord,
+    ConditionFailed,
+    ObjectMissing,
     ObjectRecord,
+    PartRecord,
+    PartsChanged,
+    PutCondition,
+    UploadMissing,
+    UploadRecord,
 )
 from kumoi.storage.meta.sqlite.codec import dump_doc, load_doc
 from kumoi.storage.meta.sqlite.engine import Database
 from kumoi.storage.meta.sqlite.keyrange import key_range, range_sql
 
 _BUCKET_COLUMNS = "name, account_id, region, created, config"
-_OBJECT_COLUMNS = "bucket, key, size, etag, last_modified, blob_id, attrs, inline"
-# Listings never need object bytes; inline data is the last column so a row's other columns are
-# read without walking its overflow pages.
-_LISTED_COLUMNS = "bucket, key, size, etag, last_modified, blob_id, attrs, NULL"
+_OBJECT_COLUMNS = "bucket, key, size, etag, last_modified, blob_id, attrs, inline, manifest"
+# Listings never need object bytes nor manifests; they are the last columns so a row's other
+# columns are read without walking its overflow pages.
+_LISTED_COLUMNS = "bucket, key, size, etag, last_modified, blob_id, attrs, NULL, NULL"
 
 _GET_BUCKET = f"SELECT {_BUCKET_COLUMNS} FROM buckets WHERE name = ?"
 _INSERT_BUCKET = f"INSERT INTO buckets ({_BUCKET_COLUMNS}) VALUES (?, ?, ?, ?, ?)"
@@ -42,13 +56,14 @@ _LIST_BUCKETS = range_sql(
 )
 
 _GET_OBJECT = f"SELECT {_OBJECT_COLUMNS} FROM objects WHERE bucket = ? AND key = ?"
-_OLD_BLOB = "SELECT blob_id FROM objects WHERE bucket = ? AND key = ?"
+_CURRENT = "SELECT etag, blob_id, manifest FROM objects WHERE bucket = ? AND key = ?"
 _UPSERT_OBJECT = (
-    f"INSERT INTO objects ({_OBJECT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+    f"INSERT INTO objects ({_OBJECT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (bucket, key) DO UPDATE SET size = excluded.size, etag = excluded.etag, "
     "last_modified = excluded.last_modified, blob_id = excluded.blob_id, inline = excluded.inline, "
-    "attrs = excluded.attrs"
+    "attrs = excluded.attrs, manifest = excluded.manifest"
 )
+_UPDATE_ATTRS = "UPDATE objects SET attrs = ? WHERE bucket = ? AND key = ?"
 _DELETE_OBJECT = f"DELETE FROM objects WHERE bucket = ? AND key = ? RETURNING {_OBJECT_COLUMNS}"
 _LIST_OBJECTS = range_sql(
     f"SELECT {_LISTED_COLUMNS} FROM objects WHERE bucket = :bucket AND {{range}} ORDER BY key LIMIT :limit",
@@ -57,13 +72,123 @@ _LIST_OBJECTS = range_sql(
 _QUEUE_GARBAGE = "INSERT OR IGNORE INTO blob_garbage (blob_id, queued) VALUES (?, ?)"
 _CLEAR_INTENT = "DELETE FROM blob_intents WHERE blob_id = ?"
 
+_UPLOAD_COLUMNS = "upload_id, bucket, key, initiated, attrs"
+_PART_COLUMNS = "upload_id, part_number, size, etag, blob_id, last_modified, checksums"
+_INSERT_UPLOAD = f"INSERT INTO s3_uploads ({_UPLOAD_COLUMNS}) VALUES (?, ?, ?, ?, ?)"
+_GET_UPLOAD = f"SELECT {_UPLOAD_COLUMNS} FROM s3_uploads WHERE upload_id = ?"
+_UPLOAD_EXISTS = "SELECT 1 FROM s3_uploads WHERE upload_id = ?"
+_DELETE_UPLOAD = "DELETE FROM s3_uploads WHERE upload_id = ?"
+_PART_BLOB = "SELECT blob_id FROM s3_parts WHERE upload_id = ? AND part_number = ?"
+_UPSERT_PART = (
+    f"INSERT INTO s3_parts ({_PART_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (upload_id, part_number) DO UPDATE SET size = excluded.size, etag = excluded.etag, "
+    "blob_id = excluded.blob_id, last_modified = excluded.last_modified, checksums = excluded.checksums"
+)
+_LIST_PARTS = (
+    f"SELECT {_PART_COLUMNS} FROM s3_parts WHERE upload_id = ? AND part_number > ? "
+    "ORDER BY part_number LIMIT ?"
+)
+_PART_BLOBS = "SELECT part_number, blob_id FROM s3_parts WHERE upload_id = ?"
+_DELETE_PARTS = "DELETE FROM s3_parts WHERE upload_id = ?"
+_BUCKET_UPLOADS = "SELECT upload_id FROM s3_uploads WHERE bucket = ?"
+_LIST_UPLOADS_AT_KEY = (
+    f"SELECT {_UPLOAD_COLUMNS} FROM s3_uploads WHERE bucket = ? AND key = ? AND upload_id > ? "
+    "ORDER BY upload_id LIMIT ?"
+)
+_LIST_UPLOADS = range_sql(
+    f"SELECT {_UPLOAD_COLUMNS} FROM s3_uploads WHERE bucket = :bucket AND {{range}} "
+    "ORDER BY key, upload_id LIMIT :limit",
+    "key",
+)
+_OLD_UPLOADS = f"SELECT {_UPLOAD_COLUMNS} FROM s3_uploads WHERE initiated < ? ORDER BY initiated LIMIT ?"
+
+
+def _load_manifest(text: str) -> list[tuple[str, int]]:
+    return [(str(blob_id), int(size)) for blob_id, size in json.loads(text)]
+
 
 def _bucket(row: tuple[Any, ...]) -> BucketRecord:
     return BucketRecord(row[0], row[1], row[2], row[3], load_doc(row[4]))
 
 
 def _object(row: tuple[Any, ...]) -> ObjectRecord:
-    return ObjectRecord(row[0], row[1], row[2], row[3], row[4], row[5], row[7], load_doc(row[6]))
+    manifest = None if row[8] is None else [BlobPart(blob, size) for blob, size in _load_manifest(row[8])]
+    return ObjectRecord(row[0], row[1], row[2], row[3], row[4], row[5], row[7], load_doc(row[6]), manifest)
+
+
+def _upload(row: tuple[Any, ...]) -> UploadRecord:
+    return UploadRecord(row[0], row[1], row[2], row[3], load_doc(row[4]))
+
+
+def _part(row: tuple[Any, ...]) -> PartRecord:
+    return PartRecord(row[0], row[1], row[2], row[3], row[4], row[5], load_doc(row[6]))
+
+
+def _object_row(record: ObjectRecord) -> tuple[Any, ...]:
+    manifest = None
+    if record.manifest is not None:
+        manifest = json.dumps([[part.blob_id, part.size] for part in record.manifest], separators=(",", ":"))
+    return (
+        record.bucket,
+        record.key,
+        record.size,
+        record.etag,
+        record.last_modified,
+        record.blob_id,
+        dump_doc(record.attrs),
+        record.inline,
+        manifest,
+    )
+
+
+def _blobs_of_row(blob_id: str | None, manifest: str | None) -> list[str]:
+    if manifest is not None:
+        return [blob_id for blob_id, _size in _load_manifest(manifest)]
+    return [] if blob_id is None else [blob_id]
+
+
+def _check(current: tuple[Any, ...] | None, condition: PutCondition) -> None:
+    """Raise when ``condition`` does not hold for the current row ``(etag, blob_id, manifest)``."""
+    if condition.if_none_match and current is not None:
+        raise ConditionFailed("If-None-Match")
+    if condition.if_match is not None:
+        if current is None:
+            raise ObjectMissing()
+        if condition.if_match not in ("*", current[0]):
+            raise ConditionFailed("If-Match")
+    if condition.same_blobs is not None:
+        if current is None:
+            raise ObjectMissing()
+        if tuple(_blobs_of_row(current[1], current[2])) != condition.same_blobs:
+            raise ConditionFailed("x-amz-copy-source")
+
+
+def _replace_object(conn: sqlite3.Connection, record: ObjectRecord, condition: PutCondition | None) -> None:
+    """Upsert ``record`` (checking ``condition``), queue the blobs it no longer references, clear
+    the intents of the blobs it references. Runs inside a write job."""
+    row = _object_row(record)
+    if conn.execute(_BUCKET_EXISTS, (record.bucket,)).fetchone() is None:
+        raise BucketMissing(record.bucket)
+    current = conn.execute(_CURRENT, (record.bucket, record.key)).fetchone()
+    if condition is not None:
+        _check(current, condition)
+    conn.execute(_UPSERT_OBJECT, row)
+    new_blobs = record.blob_ids()
+    if current is not None:
+        kept = set(new_blobs)
+        for old in _blobs_of_row(current[1], current[2]):
+            if old not in kept:
+                conn.execute(_QUEUE_GARBAGE, (old, record.last_modified))
+    for blob_id in new_blobs:
+        conn.execute(_CLEAR_INTENT, (blob_id,))
+
+
+def _drop_upload(conn: sqlite3.Connection, upload_id: str, keep: set[str], now: float) -> None:
+    for _number, blob_id in conn.execute(_PART_BLOBS, (upload_id,)).fetchall():
+        if blob_id not in keep:
+            conn.execute(_QUEUE_GARBAGE, (blob_id, now))
+    conn.execute(_DELETE_PARTS, (upload_id,))
+    conn.execute(_DELETE_UPLOAD, (upload_id,))
 
 
 class SqliteS3Repository:
@@ -112,35 +237,18 @@ class SqliteS3Repository:
                 return False
             if conn.execute(_ANY_OBJECT, (name,)).fetchone() is not None:
                 raise BucketNotEmpty(name)
+            for (upload_id,) in conn.execute(_BUCKET_UPLOADS, (name,)).fetchall():
+                _drop_upload(conn, upload_id, set(), 0.0)
             conn.execute(_DELETE_BUCKET, (name,))
             return True
 
         return await self._db.write(job)
 
     async def put_object(self, record: ObjectRecord) -> None:
-        row = (
-            record.bucket,
-            record.key,
-            record.size,
-            record.etag,
-            record.last_modified,
-            record.blob_id,
-            dump_doc(record.attrs),
-            record.inline,
-        )
-        bucket, key, blob_id, now = record.bucket, record.key, record.blob_id, record.last_modified
+        await self._db.write(lambda conn: _replace_object(conn, record, None))
 
-        def job(conn: sqlite3.Connection) -> None:
-            if conn.execute(_BUCKET_EXISTS, (bucket,)).fetchone() is None:
-                raise BucketMissing(bucket)
-            old = conn.execute(_OLD_BLOB, (bucket, key)).fetchone()
-            conn.execute(_UPSERT_OBJECT, row)
-            if old is not None and old[0] is not None and old[0] != blob_id:
-                conn.execute(_QUEUE_GARBAGE, (old[0], now))
-            if blob_id is not None:
-                conn.execute(_CLEAR_INTENT, (blob_id,))
-
-        await self._db.write(job)
+    async def put_object_if(self, record: ObjectRecord, condition: PutCondition) -> None:
+        await self._db.write(lambda conn: _replace_object(conn, record, condition))
 
     async def get_object(self, bucket: str, key: str) -> ObjectRecord | None:
         def job(conn: sqlite3.Connection) -> ObjectRecord | None:
@@ -149,17 +257,39 @@ class SqliteS3Repository:
 
         return await self._db.read(job)
 
+    async def get_bucket_and_object(
+        self, bucket: str, key: str
+    ) -> tuple[BucketRecord | None, ObjectRecord | None]:
+        def job(conn: sqlite3.Connection) -> tuple[BucketRecord | None, ObjectRecord | None]:
+            bucket_row = conn.execute(_GET_BUCKET, (bucket,)).fetchone()
+            if bucket_row is None:
+                return None, None
+            row = conn.execute(_GET_OBJECT, (bucket, key)).fetchone()
+            return _bucket(bucket_row), None if row is None else _object(row)
+
+        return await self._db.read(job)
+
     async def delete_object(self, bucket: str, key: str) -> ObjectRecord | None:
-        def job(conn: sqlite3.Connection) -> ObjectRecord | None:
-            rows = conn.execute(_DELETE_OBJECT, (bucket, key)).fetchall()
-            if not rows:
-                return None
-            record = _object(rows[0])
-            if record.blob_id is not None:
-                conn.execute(_QUEUE_GARBAGE, (record.blob_id, record.last_modified))
-            return record
+        return await self._db.write(lambda conn: _delete_one(conn, bucket, key))
+
+    async def delete_objects(self, bucket: str, keys: list[str]) -> list[str]:
+        def job(conn: sqlite3.Connection) -> list[str]:
+            return [key for key in keys if _delete_one(conn, bucket, key) is not None]
 
         return await self._db.write(job)
+
+    async def update_object_attrs(self, bucket: str, key: str, etag: str, attrs: dict[str, Any]) -> None:
+        params = (dump_doc(attrs), bucket, key)
+
+        def job(conn: sqlite3.Connection) -> None:
+            current = conn.execute(_CURRENT, (bucket, key)).fetchone()
+            if current is None:
+                raise ObjectMissing()
+            if current[0] != etag:
+                raise ConditionFailed("ETag")
+            conn.execute(_UPDATE_ATTRS, params)
+
+        await self._db.write(job)
 
     async def list_objects(
         self, bucket: str, prefix: str = "", after: str = "", limit: int = 1000
@@ -172,3 +302,116 @@ class SqliteS3Repository:
             return [_object(row) for row in conn.execute(sql, params)]
 
         return await self._db.read(job)
+
+    # Multipart uploads
+
+    async def create_upload(self, record: UploadRecord) -> None:
+        row = (record.upload_id, record.bucket, record.key, record.initiated, dump_doc(record.attrs))
+
+        def job(conn: sqlite3.Connection) -> None:
+            if conn.execute(_BUCKET_EXISTS, (record.bucket,)).fetchone() is None:
+                raise BucketMissing(record.bucket)
+            conn.execute(_INSERT_UPLOAD, row)
+
+        await self._db.write(job)
+
+    async def get_upload(self, upload_id: str) -> UploadRecord | None:
+        def job(conn: sqlite3.Connection) -> UploadRecord | None:
+            row = conn.execute(_GET_UPLOAD, (upload_id,)).fetchone()
+            return None if row is None else _upload(row)
+
+        return await self._db.read(job)
+
+    async def put_part(self, record: PartRecord) -> None:
+        row = (
+            record.upload_id,
+            record.part_number,
+            record.size,
+            record.etag,
+            record.blob_id,
+            record.last_modified,
+            dump_doc(record.checksums),
+        )
+
+        def job(conn: sqlite3.Connection) -> None:
+            if conn.execute(_UPLOAD_EXISTS, (record.upload_id,)).fetchone() is None:
+                raise UploadMissing(record.upload_id)
+            old = conn.execute(_PART_BLOB, (record.upload_id, record.part_number)).fetchone()
+            conn.execute(_UPSERT_PART, row)
+            if old is not None and old[0] != record.blob_id:
+                conn.execute(_QUEUE_GARBAGE, (old[0], record.last_modified))
+            conn.execute(_CLEAR_INTENT, (record.blob_id,))
+
+        await self._db.write(job)
+
+    async def list_parts(self, upload_id: str, after: int = 0, limit: int = 10000) -> list[PartRecord]:
+        def job(conn: sqlite3.Connection) -> list[PartRecord]:
+            return [_part(row) for row in conn.execute(_LIST_PARTS, (upload_id, after, limit))]
+
+        return await self._db.read(job)
+
+    async def list_uploads(
+        self,
+        bucket: str,
+        prefix: str = "",
+        key_marker: str = "",
+        upload_id_marker: str = "",
+        limit: int = 1000,
+    ) -> list[UploadRecord]:
+        bounds = key_range(prefix, key_marker)
+        sql = _LIST_UPLOADS[(bounds.exclusive, bounds.upper is not None)]
+        params = {"bucket": bucket, "lower": bounds.lower, "upper": bounds.upper, "limit": limit}
+        same_key = bool(upload_id_marker) and key_marker.startswith(prefix) and bool(key_marker)
+
+        def job(conn: sqlite3.Connection) -> list[UploadRecord]:
+            found: list[UploadRecord] = []
+            if same_key:
+                rows = conn.execute(_LIST_UPLOADS_AT_KEY, (bucket, key_marker, upload_id_marker, limit))
+                found = [_upload(row) for row in rows]
+            if len(found) < limit:
+                params["limit"] = limit - len(found)
+                found += [_upload(row) for row in conn.execute(sql, params)]
+            return found
+
+        return await self._db.read(job)
+
+    async def abort_upload(self, upload_id: str) -> bool:
+        def job(conn: sqlite3.Connection) -> bool:
+            if conn.execute(_UPLOAD_EXISTS, (upload_id,)).fetchone() is None:
+                return False
+            _drop_upload(conn, upload_id, set(), 0.0)
+            return True
+
+        return await self._db.write(job)
+
+    async def complete_upload(
+        self, upload_id: str, record: ObjectRecord, condition: PutCondition | None = None
+    ) -> None:
+        chosen = record.blob_ids()
+
+        def job(conn: sqlite3.Connection) -> None:
+            if conn.execute(_UPLOAD_EXISTS, (upload_id,)).fetchone() is None:
+                raise UploadMissing(upload_id)
+            current = {blob_id for _number, blob_id in conn.execute(_PART_BLOBS, (upload_id,))}
+            if not current.issuperset(chosen):
+                raise PartsChanged(upload_id)
+            _replace_object(conn, record, condition)
+            _drop_upload(conn, upload_id, set(chosen), record.last_modified)
+
+        await self._db.write(job)
+
+    async def uploads_initiated_before(self, cutoff: float, limit: int = 1000) -> list[UploadRecord]:
+        def job(conn: sqlite3.Connection) -> list[UploadRecord]:
+            return [_upload(row) for row in conn.execute(_OLD_UPLOADS, (cutoff, limit))]
+
+        return await self._db.read(job)
+
+
+def _delete_one(conn: sqlite3.Connection, bucket: str, key: str) -> ObjectRecord | None:
+    rows = conn.execute(_DELETE_OBJECT, (bucket, key)).fetchall()
+    if not rows:
+        return None
+    record = _object(rows[0])
+    for blob_id in record.blob_ids():
+        conn.execute(_QUEUE_GARBAGE, (blob_id, record.last_modified))
+    return record

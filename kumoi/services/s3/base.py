@@ -1,0 +1,106 @@
+"""What every group of S3 operations shares: the stores, the clock, and the few steps they all take.
+
+The provider is assembled from small operation groups (``buckets.py``, ``objects.py``,
+``copy.py``, ``multipart.py``, ...), one level of mixins over :class:`S3Base`, so each file keeps
+one feature and the dispatcher still finds every operation as a method of one object.
+
+Writing object data: bodies up to :data:`INLINE_MAX` are read into memory and stored inline in the
+metadata record (one group-committed write). Larger ones stream into a new blob under a write
+intent (:meth:`S3Base.write_blob`): the record that references the blob clears the intent in its
+own transaction, and on any failure the blob and the intent are removed at once (start-up
+recovery removes what a crash leaves), so no half-written object is ever visible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+from kumoi.core.clock import Clock
+from kumoi.core.context import RequestContext
+from kumoi.core.streams import DEFAULT_CHUNK, BodyStream
+from kumoi.services.s3 import errors
+from kumoi.storage.blob.contract import BlobInfo, BlobStore
+from kumoi.storage.meta.contract import BucketRecord, MetadataStore, ObjectRecord
+
+#: Largest object kept inline in the metadata store.
+INLINE_MAX = 64 * 1024
+#: Bytes asked of a request body per read.
+READ_CHUNK = DEFAULT_CHUNK
+
+
+def utc(epoch: float) -> datetime:
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+def etag_of(md5: bytes) -> str:
+    return f'"{md5.hex()}"'
+
+
+class S3Base:
+    """The stores and helpers the operation groups build on."""
+
+    def __init__(self, meta: MetadataStore, blobs: BlobStore, clock: Clock) -> None:
+        self._meta = meta
+        self._blobs = blobs
+        self._clock = clock
+
+    async def _bucket(self, ctx: RequestContext, name: str) -> BucketRecord:
+        bucket = await self._meta.s3.get_bucket(name)
+        if bucket is None:
+            raise errors.no_such_bucket(name)
+        if bucket.account_id != ctx.account_id:
+            raise errors.access_denied()
+        return bucket
+
+    async def _object(self, ctx: RequestContext, bucket_name: str, key: str) -> ObjectRecord:
+        bucket, record = await self._meta.s3.get_bucket_and_object(bucket_name, key)
+        if bucket is None:
+            raise errors.no_such_bucket(bucket_name)
+        if bucket.account_id != ctx.account_id:
+            raise errors.access_denied()
+        if record is None:
+            raise errors.no_such_key(key)
+        return record
+
+    async def write_blob(self, chunks: AsyncIterator[bytes], algorithms: list[str]) -> BlobInfo:
+        """Stream ``chunks`` into a new durable blob under a write intent.
+
+        The caller must reference the blob from a committed record (which clears the intent) or
+        call :meth:`discard_blob`.
+        """
+        writer = self._blobs.new_writer(algorithms)
+        await self._meta.record_blob_intent(writer.blob_id)
+        try:
+            async for chunk in chunks:
+                await writer.write(chunk)
+            info: BlobInfo = await writer.commit()
+        except BaseException:
+            await writer.abort()
+            await self._meta.clear_blob_intents([writer.blob_id])
+            raise
+        return info
+
+    async def discard_blob(self, blob_id: str) -> None:
+        """Remove a committed blob no record references, and its intent."""
+        await self._blobs.delete(blob_id)
+        await self._meta.clear_blob_intents([blob_id])
+
+
+async def body_chunks(body: BodyStream, expected: int | None) -> AsyncIterator[bytes]:
+    """The chunks of a request body, checking that it has exactly ``expected`` bytes (if known)."""
+    received = 0
+    while chunk := await body.read(READ_CHUNK):
+        received += len(chunk)
+        if expected is not None and received > expected:
+            raise errors.incomplete_body("The request body is longer than its Content-Length")
+        yield chunk
+    if expected is not None and received != expected:
+        raise errors.incomplete_body(
+            "You did not provide the number of bytes specified by the Content-Length HTTP header"
+        )
+
+
+async def read_all(body: BodyStream, expected: int) -> bytes:
+    """A small body whole (at most :data:`INLINE_MAX` bytes by the caller's check)."""
+    return b"".join([chunk async for chunk in body_chunks(body, expected)])

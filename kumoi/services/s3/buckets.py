@@ -1,0 +1,183 @@
+"""Bucket operations and object listings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kumoi.core.context import RequestContext
+from kumoi.core.errors import ServiceError
+from kumoi.services.s3 import listing
+from kumoi.services.s3.base import S3Base, utc
+from kumoi.services.s3.names import check_bucket_name
+from kumoi.services.s3.owner import owner_of
+from kumoi.storage.meta.contract import BucketExists, BucketNotEmpty, BucketRecord
+
+MAX_BUCKETS_PAGE = 10000
+US_EAST_1 = "us-east-1"
+
+
+class BucketOperations(S3Base):
+    async def list_buckets(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        limit = int(request.get("MaxBuckets", MAX_BUCKETS_PAGE))
+        if not 1 <= limit <= MAX_BUCKETS_PAGE:
+            raise ServiceError("InvalidArgument", "MaxBuckets must be between 1 and 10000")
+        prefix = str(request.get("Prefix", ""))
+        token = request.get("ContinuationToken")
+        after = listing.decode_token(token) if token is not None else ""
+        region = request.get("BucketRegion")
+        records = await self._meta.s3.list_buckets(ctx.account_id, prefix, after, limit + 1)
+        if region:
+            records = [r for r in records if r.region == region]
+        output: dict[str, Any] = {
+            "Buckets": [
+                {
+                    "Name": r.name,
+                    "CreationDate": utc(r.created),
+                    "BucketRegion": r.region,
+                    "BucketArn": f"arn:aws:s3:::{r.name}",
+                }
+                for r in records[:limit]
+            ],
+            "Owner": owner_of(ctx.account_id),
+        }
+        if "Prefix" in request:
+            output["Prefix"] = prefix
+        if len(records) > limit:
+            output["ContinuationToken"] = listing.encode_token(records[limit - 1].name)
+        return output
+
+    async def create_bucket(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        name = request["Bucket"]
+        check_bucket_name(name)
+        constraint = (request.get("CreateBucketConfiguration") or {}).get("LocationConstraint")
+        region = _bucket_region(constraint, ctx.region)
+        record = BucketRecord(name=name, account_id=ctx.account_id, region=region, created=self._clock.now())
+        try:
+            await self._meta.s3.create_bucket(record)
+        except BucketExists as exists:
+            if exists.existing.account_id != ctx.account_id:
+                raise ServiceError(
+                    "BucketAlreadyExists",
+                    "The requested bucket name is not available. The "
+                    "bucket namespace is shared by all users of the system. Please select a "
+                    "different name and try again.",
+                    status=409,
+                    fields={"BucketName": name},
+                ) from None
+            if exists.existing.region != US_EAST_1:
+                raise ServiceError(
+                    "BucketAlreadyOwnedByYou",
+                    "Your previous request to create the named bucket succeeded and you already own it.",
+                    status=409,
+                    fields={"BucketName": name},
+                ) from None
+        return {"Location": f"/{name}", "BucketArn": f"arn:aws:s3:::{name}"}
+
+    async def head_bucket(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        bucket = await self._bucket(ctx, request["Bucket"])
+        return {
+            "BucketRegion": bucket.region,
+            "AccessPointAlias": False,
+            "BucketArn": f"arn:aws:s3:::{bucket.name}",
+        }
+
+    async def get_bucket_location(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        bucket = await self._bucket(ctx, request["Bucket"])
+        return {"LocationConstraint": "" if bucket.region == US_EAST_1 else bucket.region}
+
+    async def delete_bucket(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        bucket = await self._bucket(ctx, request["Bucket"])
+        try:
+            await self._meta.s3.delete_bucket(bucket.name)
+        except BucketNotEmpty:
+            raise ServiceError(
+                "BucketNotEmpty",
+                "The bucket you tried to delete is not empty",
+                status=409,
+                fields={"BucketName": bucket.name},
+            ) from None
+        return {}
+
+    async def list_objects_v2(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        bucket = await self._bucket(ctx, request["Bucket"])
+        encode = listing.encoder_for(request)
+        max_keys = listing.max_keys_of(request)
+        prefix = str(request.get("Prefix", ""))
+        delimiter = str(request.get("Delimiter", ""))
+        token = request.get("ContinuationToken")
+        start_after = str(request.get("StartAfter", ""))
+        after = listing.decode_token(token) if token is not None else start_after
+        page = await listing.list_page(self._meta.s3, bucket.name, prefix, delimiter, after, max_keys)
+        output: dict[str, Any] = {
+            "Name": bucket.name,
+            "Prefix": encode(prefix),
+            "MaxKeys": max_keys,
+            "KeyCount": len(page.objects) + len(page.prefixes),
+            "IsTruncated": page.truncated,
+        }
+        if page.objects:
+            output["Contents"] = listing.contents(page.objects, encode, bool(request.get("FetchOwner")))
+        if page.prefixes:
+            output["CommonPrefixes"] = [{"Prefix": encode(p)} for p in page.prefixes]
+        if delimiter:
+            output["Delimiter"] = encode(delimiter)
+        if "EncodingType" in request:
+            output["EncodingType"] = request["EncodingType"]
+        if token is not None:
+            output["ContinuationToken"] = token
+        if "StartAfter" in request:
+            output["StartAfter"] = encode(start_after)
+        if page.truncated:
+            output["NextContinuationToken"] = listing.encode_token(page.last)
+        return output
+
+    async def list_objects(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        bucket = await self._bucket(ctx, request["Bucket"])
+        encode = listing.encoder_for(request)
+        max_keys = listing.max_keys_of(request)
+        prefix = str(request.get("Prefix", ""))
+        delimiter = str(request.get("Delimiter", ""))
+        marker = str(request.get("Marker", ""))
+        page = await listing.list_page(self._meta.s3, bucket.name, prefix, delimiter, marker, max_keys)
+        output: dict[str, Any] = {
+            "Name": bucket.name,
+            "Prefix": encode(prefix),
+            "Marker": encode(marker),
+            "MaxKeys": max_keys,
+            "IsTruncated": page.truncated,
+        }
+        if page.objects:
+            output["Contents"] = listing.contents(page.objects, encode, with_owner=True)
+        if page.prefixes:
+            output["CommonPrefixes"] = [{"Prefix": encode(p)} for p in page.prefixes]
+        if delimiter:
+            output["Delimiter"] = encode(delimiter)
+            if page.truncated:
+                output["NextMarker"] = encode(page.last)
+        if "EncodingType" in request:
+            output["EncodingType"] = request["EncodingType"]
+        return output
+
+
+def _bucket_region(constraint: str | None, endpoint_region: str) -> str:
+    if not constraint:
+        if endpoint_region != US_EAST_1:
+            raise ServiceError(
+                "IllegalLocationConstraintException",
+                "The unspecified location constraint is "
+                "incompatible for the region specific endpoint this request was sent to.",
+            )
+        return US_EAST_1
+    if constraint == US_EAST_1 and endpoint_region == US_EAST_1:
+        raise ServiceError(
+            "InvalidLocationConstraint",
+            "The specified location-constraint is not valid",
+            fields={"LocationConstraint": constraint},
+        )
+    if constraint != endpoint_region:
+        raise ServiceError(
+            "IllegalLocationConstraintException",
+            f"The {constraint} location constraint is "
+            "incompatible for the region specific endpoint this request was sent to.",
+        )
+    return constraint

@@ -1,0 +1,165 @@
+"""CopyObject: same or other bucket, metadata and tagging directives, source conditionals.
+
+A copy onto itself (to change metadata, storage class or tags) reuses the object's bytes: the new
+record references the same blobs, and the write checks inside its transaction that the object
+still references them (``PutCondition.same_blobs``), so a concurrent overwrite cannot leave the
+record pointing at blobs already queued as garbage. Any other copy streams the source into a new
+blob (or inline record) while hashing it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kumoi.core.checksums import Digests
+from kumoi.core.context import RequestContext
+from kumoi.core.errors import ServiceError
+from kumoi.protocol.rest_s3 import CopySource, parse_copy_source
+from kumoi.services.s3 import checksums, conditions, errors, tagging
+from kumoi.services.s3.attributes import CONTENT_MEMBERS, object_attrs
+from kumoi.services.s3.base import INLINE_MAX, etag_of, utc
+from kumoi.services.s3.content import iter_range
+from kumoi.services.s3.objects import ObjectOperations
+from kumoi.storage.meta.contract import ObjectRecord, PutCondition
+
+#: The largest source CopyObject copies (larger ones need UploadPartCopy).
+MAX_COPY_SOURCE = 5 * 1024**3
+_DIRECTIVES = ("COPY", "REPLACE")
+_SELF_COPY_CHANGES = ("StorageClass", "WebsiteRedirectLocation", "ServerSideEncryption", "SSEKMSKeyId")
+
+
+class CopyOperations(ObjectOperations):
+    async def source_object(
+        self, ctx: RequestContext, request: dict[str, Any]
+    ) -> tuple[CopySource, ObjectRecord]:
+        """The object ``x-amz-copy-source`` names, after its bucket's access and its conditions."""
+        source = parse_copy_source(request["CopySource"])
+        if source.version_id not in (None, "null"):
+            raise errors.invalid_argument(
+                "Invalid version id specified", "x-amz-copy-source", source.version_id
+            )
+        record = await self._object(ctx, source.bucket, source.key)
+        conditions.check_copy_source(request, record)
+        return source, record
+
+    async def copy_object(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        bucket = await self._bucket(ctx, request["Bucket"])
+        key = request["Key"]
+        metadata_directive = _directive(request, "MetadataDirective", "metadata")
+        tagging_directive = _directive(request, "TaggingDirective", "tagging")
+        source, record = await self.source_object(ctx, request)
+        same = source.bucket == bucket.name and source.key == key
+        if same and metadata_directive == "COPY" and not any(m in request for m in _SELF_COPY_CHANGES):
+            raise errors.invalid_request(
+                "This copy request is illegal because it is trying to copy an object to itself without "
+                "changing the object's metadata, storage class, website redirect location or encryption "
+                "attributes."
+            )
+        if record.size > MAX_COPY_SOURCE:
+            raise errors.invalid_request(
+                "The specified copy source is larger than the maximum allowable size for a copy source: "
+                f"{MAX_COPY_SOURCE}"
+            )
+        condition = conditions.write_condition(request)
+        source_tags: dict[str, str] = record.attrs.get("Tags", {})
+        if tagging_directive == "REPLACE":
+            tags = tagging.from_header(request.get("Tagging", ""))
+        else:
+            tags = source_tags
+        now = self._clock.now()
+        wanted = checksums.requested(request) if "ChecksumAlgorithm" in request else None
+        reuse = same and wanted is None
+        if reuse:
+            target = ObjectRecord(
+                bucket.name,
+                key,
+                record.size,
+                record.etag,
+                now,
+                record.blob_id,
+                record.inline,
+                {},
+                record.manifest,
+            )
+            stored = dict(record.attrs.get("Checksums", {}))
+            checksum_type = record.attrs.get("ChecksumType", "FULL_OBJECT")
+            blobs = tuple(record.blob_ids())
+            condition = PutCondition(
+                if_match=condition.if_match if condition else None,
+                if_none_match=condition.if_none_match if condition else False,
+                same_blobs=blobs,
+            )
+        else:
+            algorithms = wanted or _algorithms_of(record)
+            target, stored = await self._copy_data(record, bucket.name, key, algorithms, now)
+            checksum_type = "FULL_OBJECT"
+        target.attrs = _copied_attrs(
+            request, record, metadata_directive, stored, ctx.account_id, tags, checksum_type
+        )
+        if reuse and condition is not None:
+            await self._store_reused(target, condition)
+        else:
+            await self.store_object(target, condition)
+        result: dict[str, Any] = {"ETag": target.etag, "LastModified": utc(now)}
+        result.update(checksums.output_members(stored) if checksum_type == "FULL_OBJECT" else {})
+        return {"CopyObjectResult": result}
+
+    async def _store_reused(self, record: ObjectRecord, condition: PutCondition) -> None:
+        try:
+            await self.store_object(record, condition, owns_blob=False)
+        except ServiceError as error:
+            if error.code == "PreconditionFailed" and error.fields.get("Condition") == "x-amz-copy-source":
+                raise errors.conditional_conflict() from None
+            raise
+
+    async def _copy_data(
+        self, source: ObjectRecord, bucket: str, key: str, algorithms: list[str], now: float
+    ) -> tuple[ObjectRecord, dict[str, str]]:
+        chunks = iter_range(self._blobs, source, 0, source.size)
+        if source.size <= INLINE_MAX:
+            data = b"".join([chunk async for chunk in chunks])
+            digests = Digests(algorithms)
+            digests.update(data)
+            stored = checksums.verify(digests.checksums(), {})
+            return ObjectRecord(bucket, key, source.size, etag_of(digests.md5()), now, inline=data), stored
+        info = await self.write_blob(chunks, algorithms)
+        stored = checksums.verify(info.checksums, {})
+        return ObjectRecord(bucket, key, info.size, etag_of(info.md5), now, blob_id=info.blob_id), stored
+
+
+def _directive(request: dict[str, Any], member: str, what: str) -> str:
+    value = str(request.get(member, "COPY"))
+    if value not in _DIRECTIVES:
+        raise errors.invalid_argument(f"Unknown {what} directive.", f"x-amz-{what}-directive", value)
+    return value
+
+
+def _algorithms_of(record: ObjectRecord) -> list[str]:
+    stored = record.attrs.get("Checksums") or {}
+    if record.attrs.get("ChecksumType", "FULL_OBJECT") != "FULL_OBJECT":
+        return [next(iter(stored))] if stored else [checksums.DEFAULT_ALGORITHM]
+    return list(stored) or [checksums.DEFAULT_ALGORITHM]
+
+
+def _copied_attrs(
+    request: dict[str, Any],
+    source: ObjectRecord,
+    directive: str,
+    stored: dict[str, str],
+    owner: str,
+    tags: dict[str, str],
+    checksum_type: str,
+) -> dict[str, Any]:
+    if directive == "REPLACE":
+        return object_attrs(request, stored, owner, tags, checksum_type)
+    inherited: dict[str, Any] = {
+        m: source.attrs[m] for m in (*CONTENT_MEMBERS, "Metadata") if m in source.attrs
+    }
+    if "Expires" in source.attrs:
+        inherited["Expires"] = utc(source.attrs["Expires"])
+    for member in ("StorageClass", "WebsiteRedirectLocation"):
+        if member in request:
+            inherited[member] = request[member]
+        elif member in source.attrs:
+            inherited[member] = source.attrs[member]
+    return object_attrs(inherited, stored, owner, tags, checksum_type)
