@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from kumoi.storage.meta.contract import MessageRecord, QueueMissing, QueueRecord
+from kumoi.storage.meta.contract import MessageRecord, QueueMissing, QueueRecord, Redrive, VisibilityChange
 from tests.storage_contract.conftest import Env, Runner
 
 ACCOUNT = "111122223333"
@@ -101,11 +101,11 @@ def test_sequences_increase_per_queue(contract: Runner) -> None:
     async def body(env: Env) -> None:
         sqs = env.meta.sqs
         q1, q2 = await new_queue(env, "a"), await new_queue(env, "b")
-        seqs1 = await sqs.send(q1, [msg() for _ in range(3)])
+        seqs1 = [seq for _id, seq in await sqs.send(q1, [msg() for _ in range(3)])]
         await sqs.send(q2, [msg()])
-        seqs1 += await sqs.send(q1, [msg()])
+        seqs1 += [seq for _id, seq in await sqs.send(q1, [msg()])]
         await sqs.purge(q1)
-        seqs1 += await sqs.send(q1, [msg()])
+        seqs1 += [seq for _id, seq in await sqs.send(q1, [msg()])]
         assert seqs1 == sorted(seqs1) and len(set(seqs1)) == len(seqs1)
 
     contract(body)
@@ -121,7 +121,7 @@ def test_receive_claims_and_round_trips(contract: Runner) -> None:
         assert [m.body for m in got] == ["b0", "b1", "b2"]
         first = got[0]
         assert first.message_id == sent[0].message_id and first.attrs == sent[0].attrs
-        assert first.sequence == sequences[0]
+        assert (first.message_id, first.sequence) == sequences[0]
         assert first.visible_at == NOW + 30 and first.receive_count == 1 and first.first_received_at == NOW
         assert len({m.receipt for m in got}) == 3 and all(m.receipt for m in got)
         # Claimed messages are invisible to a second receive.
@@ -189,11 +189,13 @@ def test_change_visibility(contract: Runner) -> None:
         await sqs.send(qid, [msg(visible_at=now - 1)])
         (m,) = await sqs.receive(qid, now, 1, 30.0, False)
         assert m.receipt
-        assert await sqs.change_visibility(qid, m.message_id, "stale", now) is False
-        assert await sqs.change_visibility(qid, m.message_id, m.receipt, now + 100) is True
+        changed, missing = VisibilityChange.CHANGED, VisibilityChange.NOT_FOUND
+        assert await sqs.change_visibility(qid, m.message_id, "stale", now) is missing
+        assert await sqs.change_visibility(qid, m.message_id, m.receipt, now + 100) is changed
         assert await sqs.receive(qid, now + 50, 1, 30.0, False) == []
-        assert await sqs.change_visibility(qid, m.message_id, m.receipt, now) is True  # visible again
-        assert await sqs.change_visibility(qid, m.message_id, m.receipt, now + 5) is False  # not in flight
+        assert await sqs.change_visibility(qid, m.message_id, m.receipt, now) is changed  # visible again
+        not_in_flight = await sqs.change_visibility(qid, m.message_id, m.receipt, now + 5)
+        assert not_in_flight is VisibilityChange.NOT_IN_FLIGHT
         (back,) = await sqs.receive(qid, now, 1, 30.0, False)
         assert back.message_id == m.message_id and back.receive_count == 2
 
@@ -253,7 +255,7 @@ def test_fifo_claims_only_the_visible_run_at_the_head_of_a_group(contract: Runne
         a0, a1 = batch[0], batch[1]
         assert a0.receipt and a1.receipt
         # a1 becomes visible again while a0 is still in flight: the group stays blocked.
-        assert await sqs.change_visibility(qid, a1.message_id, a1.receipt, now)
+        assert await sqs.change_visibility(qid, a1.message_id, a1.receipt, now) is VisibilityChange.CHANGED
         assert await sqs.receive(qid, now, 10, 30.0, True) == []
         # With a0 gone, a1 heads the group and is claimable, but a2 (in flight) stops the run.
         assert await sqs.delete_message(qid, a0.message_id, a0.receipt)
@@ -274,5 +276,97 @@ def test_fifo_limit_and_group_order(contract: Runner) -> None:
         assert [m.body for m in got] == ["X0", "X1", "X2", "Y0"]
         rest = await sqs.receive(qid, NOW, 10, 30.0, True)
         assert [m.body for m in rest] == ["Z0", "Z1", "Z2"]
+
+    contract(body)
+
+
+def test_fifo_deduplication_within_the_window(contract: Runner) -> None:
+    async def body(env: Env) -> None:
+        sqs = env.meta.sqs
+        qid = await new_queue(env, "d.fifo")
+        first, copy, other = msg("x", group="G"), msg("x", group="G"), msg("y", group="G")
+        for m in (first, copy, other):
+            m.dedup_key = m.dedup_id
+        sent = await sqs.send(qid, [first, copy, other], dedup_window=300)
+        assert sent[0] == sent[1] and sent[2][0] == other.message_id
+        # Still deduplicated after the first one is deleted, but not after the window.
+        (got, _y) = await sqs.receive(qid, NOW, 10, 30.0, True)
+        assert got.receipt and await sqs.delete_message(qid, got.message_id, got.receipt)
+        later = msg("x", group="G")
+        later.dedup_key, later.sent_at = later.dedup_id, NOW + 299
+        assert await sqs.send(qid, [later], dedup_window=300) == [sent[0]]
+        later.sent_at = NOW + 301
+        assert (await sqs.send(qid, [later], dedup_window=300))[0][0] == later.message_id
+        assert await sqs.expire(NOW + 10_000) == 0  # queue has no retention attribute: kept
+
+    contract(body)
+
+
+def test_retention_on_receive_and_expire(contract: Runner) -> None:
+    async def body(env: Env) -> None:
+        sqs = env.meta.sqs
+        record = queue("r")
+        record.attributes["MessageRetentionPeriod"] = "60"
+        created = await sqs.create_queue(record)
+        assert created.queue_id is not None
+        qid = created.queue_id
+        old, new = msg("old"), msg("new")
+        new.sent_at = NOW + 50
+        await sqs.send(qid, [old, new])
+        assert [m.body for m in await sqs.receive(qid, NOW + 61, 10, 0.0, False, sent_after=NOW + 1)] == [
+            "new"
+        ]
+        assert await sqs.expire(NOW + 200) == 1
+        assert await sqs.count_messages(qid, NOW + 200) == (0, 0, 0)
+
+    contract(body)
+
+
+def test_redrive_moves_over_received_messages(contract: Runner) -> None:
+    async def body(env: Env) -> None:
+        sqs = env.meta.sqs
+        source, dlq = await new_queue(env, "src"), await new_queue(env, "dlq")
+        redrive = Redrive(dlq, 2, "arn:aws:sqs:us-east-1:111122223333:src")
+        await sqs.send(source, [msg("a"), msg("b")])
+        for attempt in range(2):
+            got = await sqs.receive(source, NOW + attempt * 10, 10, 5.0, False, redrive=redrive)
+            assert [m.body for m in got] == ["a", "b"]
+        assert await sqs.receive(source, NOW + 100, 10, 5.0, False, redrive=redrive) == []
+        moved = await sqs.receive(dlq, NOW + 100, 10, 5.0, False)
+        assert [m.body for m in moved] == ["a", "b"] and moved[0].receive_count == 3
+        assert moved[0].attrs["DeadLetterQueueSourceArn"] == redrive.source_arn
+
+    contract(body)
+
+
+def test_next_visible_peek_and_move(contract: Runner) -> None:
+    async def body(env: Env) -> None:
+        sqs = env.meta.sqs
+        qid, other = await new_queue(env, "a"), await new_queue(env, "b")
+        assert await sqs.next_visible_at(qid, NOW) is None
+        await sqs.send(qid, [msg("now"), msg("later", visible_at=NOW + 7)])
+        assert await sqs.next_visible_at(qid, NOW) == NOW + 7
+        peeked = await sqs.peek_visible(qid, NOW, 10)
+        assert [m.body for m in peeked] == ["now"] and peeked[0].sequence is not None
+        assert await sqs.move_messages(qid, [(peeked[0].sequence, other)], NOW) == 1
+        assert await sqs.move_messages(qid, [(peeked[0].sequence, other)], NOW) == 0
+        assert [m.body for m in await sqs.receive(other, NOW, 10, 30.0, False)] == ["now"]
+
+    contract(body)
+
+
+def test_batch_deletes_and_visibility_changes(contract: Runner) -> None:
+    async def body(env: Env) -> None:
+        sqs = env.meta.sqs
+        now = env.clock.now()
+        qid = await new_queue(env)
+        await sqs.send(qid, [msg(visible_at=now - 1) for _ in range(3)])
+        got = await sqs.receive(qid, now, 3, 30.0, False)
+        handles = [(m.message_id, m.receipt or "") for m in got]
+        changes = [(handles[0][0], handles[0][1], now + 100), (handles[1][0], "stale", now)]
+        outcomes = await sqs.change_visibilities(qid, changes)
+        assert outcomes == [VisibilityChange.CHANGED, VisibilityChange.NOT_FOUND]
+        assert await sqs.delete_messages(qid, [handles[2], (handles[1][0], "stale")]) == [True, False]
+        assert await sqs.count_messages(qid, now) == (0, 2, 0)
 
     contract(body)

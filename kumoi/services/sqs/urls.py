@@ -25,3 +25,13 @@ def parse_queue_url(url: str) -> tuple[str, str]:
     if len(parts) != 2 or not (len(parts[0]) == 12 and parts[0].isdigit()):
         raise ServiceError("InvalidAddress", f"The address {url} is not valid for this endpoint.", status=404)
     return parts[0], parts[1]
+
+
+def parse_queue_arn(arn: str) -> tuple[str, str, str] | None:
+    """(region, account id, queue name) of ``arn:aws:sqs:<region>:<account>:<name>``, or None."""
+    parts = arn.split(":")
+    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "sqs" or not parts[5]:
+        return None
+    if not (len(parts[4]) == 12 and parts[4].isdigit()):
+        return None
+    return parts[3], parts[4], parts[5]

@@ -15,22 +15,36 @@ sequence, visible_at``: covering), taking the visible run from the start. Each g
 short range scan; messages of groups already decided are skipped without further queries. The
 worst case is a blocked group with a long visible backlog: its messages are stepped over, one
 index entry each, on every receive until its head is deleted or becomes visible.
+
+The receive job also enforces retention for its queue (a probe of the ``messages_sent`` index
+deletes what is past the retention period, so an expired message is never delivered even
+between sweeps) and applies the redrive policy: a candidate already received
+``maxReceiveCount`` times is moved to the dead-letter queue (its ``queue_id`` changes) instead
+of being claimed, and the job looks for more candidates, a bounded number of rounds.
+
+FIFO deduplication lives in ``sqs_dedup`` (``queue_id, dedup_key`` → the original message), so
+a send checks it with one primary-key probe per message inside the same transaction.
 """
 
 from __future__ import annotations
 
 import secrets
 import sqlite3
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from kumoi.core.clock import Clock
-from kumoi.storage.meta.contract import MessageRecord, QueueMissing, QueueRecord
+from kumoi.storage.meta.contract import MessageRecord, QueueMissing, QueueRecord, Redrive, VisibilityChange
 from kumoi.storage.meta.sqlite.codec import dump_doc, load_doc
 from kumoi.storage.meta.sqlite.engine import Database
 from kumoi.storage.meta.sqlite.keyrange import key_range, range_sql
 
 #: Random bytes in a receipt token.
 RECEIPT_BYTES = 24
+#: Rounds of "find candidates, move the over-received ones to the dead-letter queue" per receive.
+REDRIVE_ROUNDS = 4
+#: Messages deleted for retention by one receive (the periodic sweep takes the rest).
+RETENTION_BATCH = 500
 
 _QUEUE_COLUMNS = "queue_id, account_id, name, created, last_modified, attributes, tags"
 _MESSAGE_COLUMNS = (
@@ -51,6 +65,20 @@ _LIST_QUEUES = range_sql(
 _UPDATE_QUEUE = "UPDATE queues SET attributes = ?, tags = ?, last_modified = ? WHERE queue_id = ?"
 _DELETE_QUEUE = "DELETE FROM queues WHERE queue_id = ?"
 _PURGE = "DELETE FROM messages WHERE queue_id = ?"
+_PURGE_DEDUP = "DELETE FROM sqs_dedup WHERE queue_id = ?"
+_FIND_DEDUP = (
+    "SELECT message_id, sequence FROM sqs_dedup WHERE queue_id = ? AND dedup_key = ? AND expires_at > ?"
+)
+_PUT_DEDUP = (
+    "INSERT OR REPLACE INTO sqs_dedup (queue_id, dedup_key, expires_at, message_id, sequence) "
+    "VALUES (?, ?, ?, ?, ?)"
+)
+_EXPIRE_DEDUP = "DELETE FROM sqs_dedup WHERE expires_at <= ?"
+_EXPIRE_QUEUE = (
+    "DELETE FROM messages WHERE sequence IN "
+    "(SELECT sequence FROM messages WHERE queue_id = ? AND sent_at < ? LIMIT ?)"
+)
+_RETENTIONS = "SELECT queue_id, json_extract(attributes, '$.MessageRetentionPeriod') FROM queues"
 
 _INSERT_MESSAGE = (
     "INSERT INTO messages (queue_id, message_id, body, sent_at, visible_at, attrs, receive_count, "
@@ -60,6 +88,20 @@ _INSERT_MESSAGE = (
 _VISIBLE = (
     "SELECT sequence FROM messages WHERE queue_id = ? AND visible_at <= ? "
     "ORDER BY visible_at, sequence LIMIT ?"
+)
+_PEEK = (
+    f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE queue_id = ? AND visible_at <= ? "
+    "ORDER BY visible_at, sequence LIMIT ?"
+)
+_NEXT_VISIBLE = "SELECT min(visible_at) FROM messages WHERE queue_id = ? AND visible_at > ?"
+_RECEIVE_COUNT = "SELECT receive_count FROM messages WHERE sequence = ?"
+_TO_DEAD_LETTER = (
+    "UPDATE messages SET queue_id = ?, visible_at = ?, receipt = NULL, "
+    "attrs = json_set(attrs, '$.DeadLetterQueueSourceArn', ?) WHERE sequence = ?"
+)
+_MOVE = (
+    "UPDATE messages SET queue_id = ?, visible_at = ?, receipt = NULL, receive_count = 0, "
+    "first_received_at = NULL WHERE sequence = ? AND queue_id = ? AND visible_at <= ?"
 )
 _VISIBLE_GROUPS = (
     "SELECT group_id FROM messages WHERE queue_id = ? AND visible_at <= ? ORDER BY visible_at, sequence"
@@ -77,6 +119,7 @@ _CHANGE_VISIBILITY = (
     "UPDATE messages INDEXED BY messages_id SET visible_at = ? "
     "WHERE queue_id = ? AND message_id = ? AND receipt = ? AND visible_at > ?"
 )
+_HELD = "SELECT 1 FROM messages INDEXED BY messages_id WHERE queue_id = ? AND message_id = ? AND receipt = ?"
 _COUNT_VISIBLE = "SELECT count(*) FROM messages WHERE queue_id = ? AND visible_at <= ?"
 _COUNT_HIDDEN = (
     "SELECT count(*), coalesce(sum(receive_count = 0), 0) FROM messages WHERE queue_id = ? AND visible_at > ?"
@@ -116,6 +159,36 @@ def _fifo_claimable(conn: sqlite3.Connection, queue_id: int, now: float, limit: 
         if len(chosen) >= limit:
             break
     return chosen
+
+
+def _redrive(
+    conn: sqlite3.Connection,
+    redrive: Redrive,
+    now: float,
+    sequences: list[int],
+    limit: int,
+    candidates: Callable[[sqlite3.Connection, int], list[int]],
+) -> list[int]:
+    """The candidates to claim once over-received ones went to the dead-letter queue; after a
+    move, look again (a moved FIFO head unblocks its group), at most :data:`REDRIVE_ROUNDS` times."""
+    for _round in range(REDRIVE_ROUNDS):
+        moved = _move_over_received(conn, redrive, now, sequences)
+        if not moved:
+            return sequences
+        sequences = candidates(conn, limit)
+    return [s for s in sequences if s not in _move_over_received(conn, redrive, now, sequences)]
+
+
+def _move_over_received(
+    conn: sqlite3.Connection, redrive: Redrive, now: float, sequences: Iterable[int]
+) -> set[int]:
+    moved = set()
+    for sequence in sequences:
+        (count,) = conn.execute(_RECEIVE_COUNT, (sequence,)).fetchone()
+        if count >= redrive.max_receive_count:
+            conn.execute(_TO_DEAD_LETTER, (redrive.dead_letter_queue_id, now, redrive.source_arn, sequence))
+            moved.add(sequence)
+    return moved
 
 
 class SqliteSqsRepository:
@@ -178,11 +251,14 @@ class SqliteSqsRepository:
     async def delete_queue(self, queue_id: int) -> bool:
         def job(conn: sqlite3.Connection) -> bool:
             conn.execute(_PURGE, (queue_id,))
+            conn.execute(_PURGE_DEDUP, (queue_id,))
             return conn.execute(_DELETE_QUEUE, (queue_id,)).rowcount > 0
 
         return await self._db.write(job)
 
-    async def send(self, queue_id: int, messages: list[MessageRecord]) -> list[int]:
+    async def send(
+        self, queue_id: int, messages: list[MessageRecord], dedup_window: float = 0.0
+    ) -> list[tuple[str, int]]:
         rows = [
             (
                 queue_id,
@@ -200,25 +276,52 @@ class SqliteSqsRepository:
             for m in messages
         ]
 
-        def job(conn: sqlite3.Connection) -> list[int]:
+        def job(conn: sqlite3.Connection) -> list[tuple[str, int]]:
             if conn.execute(_QUEUE_EXISTS, (queue_id,)).fetchone() is None:
                 raise QueueMissing(queue_id)
-            return [conn.execute(_INSERT_MESSAGE, row).fetchall()[0][0] for row in rows]
+            sent: list[tuple[str, int]] = []
+            for message, row in zip(messages, rows, strict=True):
+                key = message.dedup_key
+                if key is not None:
+                    original = conn.execute(_FIND_DEDUP, (queue_id, key, message.sent_at)).fetchone()
+                    if original is not None:
+                        sent.append((original[0], original[1]))
+                        continue
+                sequence = conn.execute(_INSERT_MESSAGE, row).fetchall()[0][0]
+                if key is not None:
+                    expires = message.sent_at + dedup_window
+                    conn.execute(_PUT_DEDUP, (queue_id, key, expires, message.message_id, sequence))
+                sent.append((message.message_id, sequence))
+            return sent
 
         return await self._db.write(job)
 
     async def receive(
-        self, queue_id: int, now: float, limit: int, visibility_timeout: float, fifo: bool
+        self,
+        queue_id: int,
+        now: float,
+        limit: int,
+        visibility_timeout: float,
+        fifo: bool,
+        *,
+        sent_after: float | None = None,
+        redrive: Redrive | None = None,
     ) -> list[MessageRecord]:
         visible_at = now + visibility_timeout
         if limit <= 0:
             return []
 
-        def job(conn: sqlite3.Connection) -> list[MessageRecord]:
+        def candidates(conn: sqlite3.Connection, wanted: int) -> list[int]:
             if fifo:
-                sequences = _fifo_claimable(conn, queue_id, now, limit)
-            else:
-                sequences = [row[0] for row in conn.execute(_VISIBLE, (queue_id, now, limit))]
+                return _fifo_claimable(conn, queue_id, now, wanted)
+            return [row[0] for row in conn.execute(_VISIBLE, (queue_id, now, wanted))]
+
+        def job(conn: sqlite3.Connection) -> list[MessageRecord]:
+            if sent_after is not None:
+                conn.execute(_EXPIRE_QUEUE, (queue_id, sent_after, RETENTION_BATCH))
+            sequences = candidates(conn, limit)
+            if redrive is not None:
+                sequences = _redrive(conn, redrive, now, sequences, limit, candidates)
             claimed: list[MessageRecord] = []
             for sequence in sequences:
                 receipt = secrets.token_urlsafe(RECEIPT_BYTES)
@@ -228,18 +331,49 @@ class SqliteSqsRepository:
 
         return await self._db.write(job)
 
+    async def next_visible_at(self, queue_id: int, now: float) -> float | None:
+        def job(conn: sqlite3.Connection) -> float | None:
+            (when,) = conn.execute(_NEXT_VISIBLE, (queue_id, now)).fetchone()
+            return None if when is None else float(when)
+
+        return await self._db.read(job)
+
     async def delete_message(self, queue_id: int, message_id: str, receipt: str) -> bool:
         params = (queue_id, message_id, receipt)
         return await self._db.write(lambda conn: conn.execute(_DELETE_MESSAGE, params).rowcount > 0)
 
+    async def delete_messages(self, queue_id: int, receipts: list[tuple[str, str]]) -> list[bool]:
+        def job(conn: sqlite3.Connection) -> list[bool]:
+            return [
+                conn.execute(_DELETE_MESSAGE, (queue_id, message_id, receipt)).rowcount > 0
+                for message_id, receipt in receipts
+            ]
+
+        return await self._db.write(job)
+
     async def change_visibility(
         self, queue_id: int, message_id: str, receipt: str, visible_at: float
-    ) -> bool:
+    ) -> VisibilityChange:
+        (outcome,) = await self.change_visibilities(queue_id, [(message_id, receipt, visible_at)])
+        return outcome
+
+    async def change_visibilities(
+        self, queue_id: int, changes: list[tuple[str, str, float]]
+    ) -> list[VisibilityChange]:
         clock = self._clock
 
-        def job(conn: sqlite3.Connection) -> bool:
-            params = (visible_at, queue_id, message_id, receipt, clock.now())
-            return conn.execute(_CHANGE_VISIBILITY, params).rowcount > 0
+        def job(conn: sqlite3.Connection) -> list[VisibilityChange]:
+            now = clock.now()
+            outcomes = []
+            for message_id, receipt, visible_at in changes:
+                params = (visible_at, queue_id, message_id, receipt, now)
+                if conn.execute(_CHANGE_VISIBILITY, params).rowcount > 0:
+                    outcomes.append(VisibilityChange.CHANGED)
+                elif conn.execute(_HELD, (queue_id, message_id, receipt)).fetchone() is not None:
+                    outcomes.append(VisibilityChange.NOT_IN_FLIGHT)
+                else:
+                    outcomes.append(VisibilityChange.NOT_FOUND)
+            return outcomes
 
         return await self._db.write(job)
 
@@ -253,3 +387,31 @@ class SqliteSqsRepository:
 
     async def purge(self, queue_id: int) -> int:
         return await self._db.write(lambda conn: conn.execute(_PURGE, (queue_id,)).rowcount)
+
+    async def peek_visible(self, queue_id: int, now: float, limit: int) -> list[MessageRecord]:
+        def job(conn: sqlite3.Connection) -> list[MessageRecord]:
+            return [_message(row) for row in conn.execute(_PEEK, (queue_id, now, limit))]
+
+        return await self._db.read(job)
+
+    async def move_messages(self, queue_id: int, moves: list[tuple[int, int]], now: float) -> int:
+        def job(conn: sqlite3.Connection) -> int:
+            return sum(
+                conn.execute(_MOVE, (destination, now, sequence, queue_id, now)).rowcount
+                for sequence, destination in moves
+            )
+
+        return await self._db.write(job)
+
+    async def expire(self, now: float, limit: int = 1000) -> int:
+        def job(conn: sqlite3.Connection) -> int:
+            conn.execute(_EXPIRE_DEDUP, (now,))
+            deleted = 0
+            for queue_id, retention in conn.execute(_RETENTIONS).fetchall():
+                if retention is None or deleted >= limit:
+                    continue
+                cutoff = now - float(retention)
+                deleted += conn.execute(_EXPIRE_QUEUE, (queue_id, cutoff, limit - deleted)).rowcount
+            return deleted
+
+        return await self._db.write(job)

@@ -1,0 +1,51 @@
+"""Pure validation rules: receipt handles, queue attributes, redrive policies."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kumoi.core.errors import ServiceError
+from kumoi.services.sqs import attributes
+from kumoi.services.sqs.receipts import parse_receipt, receipt_handle
+
+
+def test_receipt_round_trip() -> None:
+    handle = receipt_handle("0b6e3f0c-1b2a-4c3d-8e9f-0123456789ab", "A" * 32)
+    assert parse_receipt(handle) == ("0b6e3f0c-1b2a-4c3d-8e9f-0123456789ab", "A" * 32)
+
+
+@given(st.text(max_size=300))
+def test_hostile_receipts_are_refused_cleanly(handle: str) -> None:
+    with pytest.raises(ServiceError) as caught:
+        parse_receipt(handle)
+    assert caught.value.code == "ReceiptHandleIsInvalid"
+
+
+def test_attribute_normalization() -> None:
+    assert attributes.validate(
+        {"SqsManagedSseEnabled": "TRUE", "DelaySeconds": "07"}, fifo=False, creating=True
+    ) == {"SqsManagedSseEnabled": "true", "DelaySeconds": "7"}
+    with pytest.raises(ServiceError, match="InvalidAttributeName"):
+        attributes.validate({"DeduplicationScope": "queue"}, fifo=False, creating=True)
+    with pytest.raises(ServiceError, match="InvalidAttributeValue"):
+        attributes.validate(
+            {"DeduplicationScope": "queue", "FifoThroughputLimit": "perMessageGroupId"},
+            fifo=True,
+            creating=True,
+        )
+
+
+def test_redrive_policy_parsing() -> None:
+    policy = attributes.parse_redrive(
+        '{"deadLetterTargetArn": "arn:aws:sqs:r:000000000000:d", "maxReceiveCount": "5"}'
+    )
+    assert policy.max_receive_count == 5
+    for bad in (
+        "[]",
+        '{"deadLetterTargetArn": "a"}',
+        '{"deadLetterTargetArn": "a", "maxReceiveCount": 1001}',
+    ):
+        with pytest.raises(ServiceError, match="InvalidParameterValue"):
+            attributes.parse_redrive(bad)
