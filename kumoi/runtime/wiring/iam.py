@@ -1,0 +1,70 @@
+"""IAM: the query protocol, over the IAM directory that STS and the authorizer share.
+
+The directory (every account's identities in memory, written through to the metadata store) is
+created once per metadata store and shared by the IAM and STS providers and the authorizer. Its
+documents (users' access keys and live STS sessions included) are loaded by the IAM binding's
+start-up hook, before the server listens, so the first request signed with a persisted key is
+already recognised.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+from kumoi.protocol.query import QueryCodec
+from kumoi.protocol.spec import service_model
+from kumoi.runtime.wiring.deps import Deps
+from kumoi.server.dispatch import PeriodicTask, ServiceBinding, bind_operations
+from kumoi.server.route import ServiceRoutes
+from kumoi.services.iam.authorizer import IamAuthorizer, ServiceAuthz
+from kumoi.services.iam.authz import IamAuthz
+from kumoi.services.iam.directory import IamDirectory
+from kumoi.services.iam.provider import IamProvider
+from kumoi.services.s3.authz import S3Authz
+from kumoi.services.sqs.authz import SqsAuthz
+from kumoi.services.sts.authz import StsAuthz
+
+NAME = "iam"
+PROVIDER = IamProvider
+#: How often expired STS sessions are removed from the store and the credential table.
+SESSION_PURGE_INTERVAL = 60.0
+
+_DIRECTORIES: weakref.WeakKeyDictionary[object, IamDirectory] = weakref.WeakKeyDictionary()
+
+
+def directory(deps: Deps) -> IamDirectory:
+    """The IAM directory of ``deps``' metadata store (created, and its loading started, once)."""
+    found = _DIRECTORIES.get(deps.meta)
+    if found is None:
+        found = IamDirectory(deps.meta.iam, deps.credentials, deps.clock)
+        _DIRECTORIES[deps.meta] = found
+    return found
+
+
+def binding(deps: Deps) -> ServiceBinding:
+    model = service_model(NAME)
+    identities = directory(deps)
+    return ServiceBinding(
+        routes=ServiceRoutes(
+            name=NAME,
+            signing_name="iam",
+            protocols=("query",),
+            query_actions=frozenset(model.operation_names),
+        ),
+        codecs={"query": QueryCodec(model)},
+        handlers=bind_operations(IamProvider(identities, deps.clock), model.operation_names),
+        tasks=(PeriodicTask("expired STS sessions", SESSION_PURGE_INTERVAL, identities.purge_expired),),
+        startup=identities.load,
+    )
+
+
+def authorizer(deps: Deps) -> IamAuthorizer:
+    """The policy-enforcing authorizer, with each served service's authorization map."""
+    identities = directory(deps)
+    services: dict[str, ServiceAuthz] = {
+        "s3": S3Authz(deps.meta),
+        "sqs": SqsAuthz(deps.meta),
+        "iam": IamAuthz(identities),
+        "sts": StsAuthz(identities),
+    }
+    return IamAuthorizer(identities, deps.clock, services)
