@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from kumoi import __version__
 from kumoi.config import load_settings, setting_docs
@@ -43,6 +44,16 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"kumoi {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     _serve_parser(commands)
+    snapshot = commands.add_parser("snapshot", help="save or load all data of a kumoi server")
+    actions = snapshot.add_subparsers(dest="action", required=True)
+    save = actions.add_parser("save", help="ask a running server for a consistent snapshot")
+    save.add_argument("file", type=Path)
+    save.add_argument("--endpoint", default="http://127.0.0.1:4566", help="the running server's URL")
+    load = actions.add_parser("load", help="unpack a snapshot into an empty data directory (server stopped)")
+    load.add_argument("file", type=Path)
+    load.add_argument("--data-dir", type=Path, default=Path(".kumoi"))
+    reset = commands.add_parser("reset", help="delete all data of a stopped server")
+    reset.add_argument("--data-dir", type=Path, default=Path(".kumoi"))
     coverage = commands.add_parser("coverage", help="print which operations of each service are implemented")
     coverage.add_argument("--missing", action="store_true", help="list the operations not implemented")
     coverage.add_argument("--markdown", action="store_true", help="print a Markdown table (for the README)")
@@ -53,6 +64,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "serve":
         return _serve(vars(args))
+    if args.command in ("snapshot", "reset"):
+        from kumoi.runtime.snapshots import run_command
+
+        return run_command(args)
     if args.command == "coverage":
         from kumoi.runtime.coverage import coverage_report
 

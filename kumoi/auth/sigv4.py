@@ -112,6 +112,12 @@ class _Signed:
         return f"{self.date}/{self.region}/{self.service}/{SCOPE_TERMINATOR}"
 
 
+def anonymous_result(region: str, service: str) -> AuthResult:
+    """The result for an unsigned request: a caller with no account."""
+    caller = Caller(account_id="", arn="anonymous", user_id="anonymous", access_key_id="")
+    return AuthResult(caller, region, service, "anonymous")
+
+
 class SigV4Verifier:
     __slots__ = ("_accept_any_key", "_clock", "_credentials", "_default_account", "_keys", "_max_body")
 
@@ -161,8 +167,7 @@ class SigV4Verifier:
             if not s3:
                 raise e.SigV4Failure(e.MISSING_AUTH)
             await self._wrap_s3_body(request, None, None)
-            anonymous = Caller(account_id="", arn="anonymous", user_id="anonymous", access_key_id="")
-            return AuthResult(anonymous, "", "s3", "anonymous")
+            return anonymous_result("", "s3")
 
         credential, verify = self._resolve(claim.access_key_id)
         self._check_time(claim, presign)
@@ -339,14 +344,7 @@ class SigV4Verifier:
             raise expired
 
     def _check_token(self, credential: Credential, token: str | None) -> None:
-        if credential.session_token is None:
-            if token is not None:
-                raise e.SigV4Failure(e.INVALID_TOKEN)
-            return
-        if token is None or not hmac.compare_digest(token.encode(), credential.session_token.encode()):
-            raise e.SigV4Failure(e.INVALID_TOKEN)
-        if credential.expires_at is not None and self._clock.now() >= credential.expires_at:
-            raise e.SigV4Failure(e.EXPIRED_TOKEN)
+        check_session_token(credential, token, self._clock.now())
 
     def _check_signed_headers(self, claim: _Signed, request: HttpRequest) -> None:
         """S3 refuses ``x-amz-*`` headers that the signature does not cover."""
@@ -446,6 +444,18 @@ class SigV4Verifier:
 
 
 # -- helpers ---------------------------------------------------------------------------------
+
+
+def check_session_token(credential: Credential, token: str | None, now: float) -> None:
+    """Temporary credentials need their own session token, unexpired; others must send none."""
+    if credential.session_token is None:
+        if token is not None:
+            raise e.SigV4Failure(e.INVALID_TOKEN)
+        return
+    if token is None or not hmac.compare_digest(token.encode(), credential.session_token.encode()):
+        raise e.SigV4Failure(e.INVALID_TOKEN)
+    if credential.expires_at is not None and now >= credential.expires_at:
+        raise e.SigV4Failure(e.EXPIRED_TOKEN)
 
 
 def _caller(credential: Credential) -> Caller:

@@ -27,6 +27,7 @@ from kumoi.server.dispatch import PeriodicTask, ServiceBinding
 from kumoi.server.http import HttpServer
 from kumoi.server.internal import InternalEndpoints
 from kumoi.server.route import HostPolicy, Router
+from kumoi.storage import snapshot
 from kumoi.storage.blob.localfs import LocalBlobStore
 from kumoi.storage.meta.sqlite import SqliteMetadataStore
 from kumoi.storage.recovery import collect_garbage, recover
@@ -59,12 +60,13 @@ class Kumoi:
         self.settings = settings
         self.clock = Clock(adjustable=settings.test_clock)
         data_dir = settings.data_dir
-        self.meta = SqliteMetadataStore(data_dir / "meta.sqlite3", clock=self.clock)
+        self.meta = SqliteMetadataStore(data_dir / snapshot.META_NAME, clock=self.clock)
         self.blobs = LocalBlobStore(data_dir / "blobs")
         self.services: dict[str, ServiceBinding] = {}
         self._server: HttpServer | None = None
         self._tls_server: HttpServer | None = None
         self.startup_state = "pending"
+        self._gc_pauses = 0
         self._background: list[asyncio.Task[None]] = []
         self.started_at = 0.0
 
@@ -84,6 +86,9 @@ class Kumoi:
         )
         deps = Deps(self.settings, self.clock, self.meta, self.blobs, credentials)
         self.services = build_services(deps)
+        for binding in self.services.values():
+            if binding.startup is not None:
+                await binding.startup()
         verifier = SigV4Verifier(
             credentials,
             self.clock,
@@ -93,7 +98,7 @@ class Kumoi:
         hosts = HostPolicy(self.settings.base_domains, (*self.settings.hostnames, self.settings.host))
         router = Router((binding.routes for binding in self.services.values()), hosts)
         internal = InternalEndpoints(
-            __version__, self._service_states, self.clock, lambda: self.startup_state
+            __version__, self._service_states, self.clock, lambda: self.startup_state, self.snapshot
         )
         application = Application(
             self.services, router, hosts, verifier, internal, self.settings.region, build_authorizer(deps)
@@ -181,7 +186,21 @@ class Kumoi:
         return {name: binding.state for name, binding in self.services.items()}
 
     async def _collect_garbage(self) -> None:
-        await collect_garbage(self.meta, self.blobs, GC_BATCH)
+        if self._gc_pauses == 0:
+            await collect_garbage(self.meta, self.blobs, GC_BATCH)
+
+    async def snapshot(self) -> Path:
+        """A consistent snapshot of all data, as a tar file in the data directory."""
+        directory = self.settings.data_dir / "snapshots"
+        directory.mkdir(exist_ok=True)
+        target = directory / f"snapshot-{time.time_ns()}.tar"
+        self._gc_pauses += 1
+        try:
+            count = await snapshot.save(self.meta.db, self.blobs, target, __version__)
+        finally:
+            self._gc_pauses -= 1
+        log.info("snapshot %s written with %d blobs", target, count)
+        return target
 
     @staticmethod
     def _every(task: PeriodicTask) -> asyncio.Task[None]:

@@ -17,14 +17,14 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import parse_qsl
 
-from kumoi.auth.errors import error_for
-from kumoi.auth.sigv4 import AuthResult, SigV4Verifier
+from kumoi.auth.errors import MISSING_AUTH, error_for
+from kumoi.auth.sigv4 import AuthResult, SigV4Verifier, anonymous_result
 from kumoi.core.authz import Authorizer
 from kumoi.core.context import RequestContext
 from kumoi.core.errors import AuthFailure, ServiceError, internal_error, not_implemented
 from kumoi.core.http import HttpRequest, HttpResponse
 from kumoi.core.streams import MAX_DOCUMENT_BODY, BodyTooLarge, BytesBody, read_limited
-from kumoi.protocol.base import ServiceCodec
+from kumoi.protocol.base import DecodedRequest, ServiceCodec
 from kumoi.protocol.xml import XmlWriter
 from kumoi.server.dispatch import ServiceBinding
 from kumoi.server.internal import InternalEndpoints
@@ -98,12 +98,7 @@ class Application:
         operation = ""
         context: RequestContext | None = None
         try:
-            auth = await self._verifier.authenticate(
-                request, s3=routing.protocol == "rest-xml", virtual_host_bucket=routing.bucket
-            )
-            if routing.bucket is not None:
-                request.path = "/" + routing.bucket + request.path
-            decoded = await codec.decode(request)
+            auth, decoded = await self._authenticate_and_decode(request, routing, binding, codec)
             operation = decoded.operation
             handler = binding.handlers.get(operation)
             if handler is None:
@@ -140,6 +135,27 @@ class Application:
             except Exception:
                 log.exception("response hook of %s failed (request id %s)", binding.name, request_id)
         return _Outcome(response, binding.name, operation)
+
+    async def _authenticate_and_decode(
+        self, request: HttpRequest, routing: RoutingInfo, binding: ServiceBinding, codec: ServiceCodec
+    ) -> tuple[AuthResult, DecodedRequest]:
+        """Verify the signature, then parse. An unsigned query/json request is let through only to an
+        operation its service lists as anonymous (STS's web-identity and SAML federation calls,
+        which SDKs send unsigned); S3 decides about anonymous callers itself."""
+        try:
+            auth = await self._verifier.authenticate(
+                request, s3=routing.protocol == "rest-xml", virtual_host_bucket=routing.bucket
+            )
+        except AuthFailure as failure:
+            if failure.kind != MISSING_AUTH or not binding.anonymous_operations:
+                raise
+            decoded = await codec.decode(request)
+            if decoded.operation not in binding.anonymous_operations:
+                raise
+            return anonymous_result(self._default_region, binding.routes.signing_name), decoded
+        if routing.bucket is not None:
+            request.path = "/" + routing.bucket + request.path
+        return auth, await codec.decode(request)
 
     async def _route(self, request: HttpRequest) -> RoutingInfo:
         if not self._router.needs_form(request):

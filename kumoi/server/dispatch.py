@@ -58,6 +58,8 @@ class ServiceBinding:
     anonymous_operations: frozenset[str] = frozenset()
     #: Runs on every response of this service, errors included (S3 adds CORS headers here).
     after: ResponseHook | None = None
+    #: Awaited once before the server listens (loading state the first requests need).
+    startup: Callable[[], Awaitable[None]] | None = None
     state: str = "running"
 
     @property

@@ -3,6 +3,7 @@
 ``GET /_kumoi/health`` (also ``/_localstack/health``, so existing wait scripts work) answers JSON
 with the version, each service's state and the start-up (seed and init scripts) state;
 ``GET /_kumoi/init`` (also ``/_localstack/init``) tells whether the init scripts have run.
+``POST /_kumoi/snapshot`` answers a consistent snapshot of all data (``kumoi snapshot save``).
 ``POST /_kumoi/clock`` with ``{"advance": seconds}`` moves the clock forward when the server was
 started with ``--test-clock``; ``GET`` shows it.
 """
@@ -10,11 +11,13 @@ started with ``--test-clock``; ``GET`` shows it.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+import os
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from kumoi.core.clock import Clock
-from kumoi.core.http import HttpRequest, HttpResponse
+from kumoi.core.http import FileBody, HttpRequest, HttpResponse
 from kumoi.core.streams import BodyTooLarge, read_limited
 
 _MAX_ADMIN_BODY = 64 * 1024
@@ -28,6 +31,23 @@ def json_response(status: int, document: Mapping[str, Any]) -> HttpResponse:
     )
 
 
+def _file_response(path: Path) -> HttpResponse:
+    """Send a file once and delete it afterwards."""
+    fd = os.open(path, os.O_RDONLY)
+    size = os.fstat(fd).st_size
+
+    def close() -> None:
+        os.close(fd)
+        path.unlink(missing_ok=True)
+
+    return HttpResponse(
+        status=200,
+        headers=[("Content-Type", "application/x-tar")],
+        body=FileBody(fd, 0, size, close),
+        content_length=size,
+    )
+
+
 class InternalEndpoints:
     PREFIXES = ("/_kumoi/", "/_localstack/")
 
@@ -37,11 +57,13 @@ class InternalEndpoints:
         service_states: Callable[[], Mapping[str, str]],
         clock: Clock,
         startup_state: Callable[[], str] = lambda: "done",
+        snapshot: Callable[[], Awaitable[Path]] | None = None,
     ) -> None:
         self._version = version
         self._service_states = service_states
         self._clock = clock
         self._startup_state = startup_state
+        self._snapshot = snapshot
 
     async def handle(self, request: HttpRequest) -> HttpResponse | None:
         """The response for an internal path, or None when the path is not one of ours."""
@@ -61,6 +83,10 @@ class InternalEndpoints:
         if path in ("/_kumoi/init", "/_localstack/init"):
             state = self._startup_state()
             return json_response(200, {"state": state, "completed": {"READY": state in ("done", "failed")}})
+        if path == "/_kumoi/snapshot" and self._snapshot is not None:
+            if request.method != "POST":
+                return json_response(405, {"error": "use POST"})
+            return _file_response(await self._snapshot())
         if path == "/_kumoi/clock":
             return await self._clock_endpoint(request)
         return None

@@ -16,9 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
 from tests.support.server import ServerProcess, start_server
 
@@ -27,21 +25,15 @@ WRITERS = 6
 BUCKET = "crash-test"
 
 
-def client(server: ServerProcess, service: str) -> Any:
-    return boto3.session.Session().client(
-        service,
-        endpoint_url=server.endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 0}, connect_timeout=2, read_timeout=10),
-    )
-
-
 def content_for(key: str) -> bytes:
     seed = hashlib.sha256(key.encode()).digest()
     size = 1000 + int.from_bytes(seed[:4], "big") % 300_000
     return (seed * (size // len(seed) + 1))[:size]
+
+
+def client(server: ServerProcess, service: str) -> Any:
+    """No retries and short timeouts: a call to a killed server must fail fast, not be retried."""
+    return server.client(service, attempts=0, connect_timeout=2, read_timeout=10)
 
 
 class Writers:

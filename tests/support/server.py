@@ -14,6 +14,10 @@ import urllib.request
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
 
 STARTUP_TIMEOUT = 30.0
 
@@ -34,6 +38,18 @@ class ServerProcess:
     @property
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    def client(self, service: str, *, attempts: int = 1, **config: Any) -> Any:
+        """A boto3 client for ``service`` on this server with the root test keys; ``config``
+        goes to botocore's ``Config`` (timeouts, pool size)."""
+        return boto3.session.Session().client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+            config=Config(retries={"max_attempts": attempts}, **config),
+        )
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")

@@ -7,14 +7,14 @@ Each module exposes ``PROVIDER`` (the provider class, for the coverage report) a
 from __future__ import annotations
 
 from kumoi.core.authz import Authorizer
-from kumoi.runtime.wiring import s3, sqs, sts
+from kumoi.runtime.wiring import iam, s3, sns, sqs, sts
 from kumoi.runtime.wiring.deps import Deps
 from kumoi.server.dispatch import ServiceBinding
 
 #: The served services' wiring modules, in the order they are listed (health, coverage).
-SERVED = (s3, sqs, sts)
+SERVED = (s3, sqs, sns, sts, iam)
 #: Services that have a generated API but no provider yet (shown at 0% by the coverage report).
-PLANNED = ("sns", "iam")
+PLANNED: tuple[str, ...] = ()
 
 
 def build_services(deps: Deps) -> dict[str, ServiceBinding]:
@@ -23,8 +23,10 @@ def build_services(deps: Deps) -> dict[str, ServiceBinding]:
 
 
 def build_authorizer(deps: Deps) -> Authorizer | None:
-    """The request authorizer: None until the IAM policy engine provides one."""
-    return None
+    """The IAM policy engine when enforcement is on (``--enforce-iam``); otherwise None."""
+    if not deps.settings.enforce_iam:
+        return None
+    return iam.authorizer(deps)
 
 
 def provider_classes() -> dict[str, type | None]:

@@ -52,8 +52,9 @@ class BlobStore(Protocol):
 
     def new_writer(self, checksums: Iterable[str] = ()) -> BlobWriter: ...
 
-    async def write_stream(self, stream: BodyStream, checksums: Iterable[str] = (),
-                           limit: int | None = None) -> BlobInfo:
+    async def write_stream(
+        self, stream: BodyStream, checksums: Iterable[str] = (), limit: int | None = None
+    ) -> BlobInfo:
         """Stream ``stream`` into a new blob and commit it; abort and re-raise on any error
         (including the stream's own verification errors and :class:`BodyTooLarge` past ``limit``)."""
         ...

@@ -8,8 +8,12 @@ documents whose meaning belongs to the service that writes them.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from kumoi.storage.meta.contract_iam import IamRepository
+from kumoi.storage.meta.contract_sns import SnsRepository
 
 
 @dataclass(slots=True)
@@ -21,9 +25,18 @@ class BucketRecord:
     config: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class BlobPart:
+    """One blob of a multipart object's manifest: the blob and how many bytes it holds."""
+
+    blob_id: str
+    size: int
+
+
 @dataclass(slots=True)
 class ObjectRecord:
-    """One S3 object. Its bytes are either in the blob store (``blob_id``) or ``inline``."""
+    """One S3 object. Its bytes are in the blob store (``blob_id``), ``inline``, or, for a
+    completed multipart upload, the concatenation of the ``manifest``'s blobs (never copied)."""
 
     bucket: str
     key: str
@@ -33,6 +46,49 @@ class ObjectRecord:
     blob_id: str | None = None
     inline: bytes | None = None
     attrs: dict[str, Any] = field(default_factory=dict)
+    manifest: list[BlobPart] | None = None
+
+    def blob_ids(self) -> list[str]:
+        """Every blob this record references."""
+        if self.manifest is not None:
+            return [part.blob_id for part in self.manifest]
+        return [] if self.blob_id is None else [self.blob_id]
+
+
+@dataclass(frozen=True, slots=True)
+class PutCondition:
+    """Preconditions a write checks inside its own transaction (S3 conditional writes).
+
+    ``if_match``: the current object's ETag must equal it (absent object: :class:`ObjectMissing`).
+    ``if_none_match``: no object may exist under the key. ``same_blobs``: the current object must
+    still reference exactly these blobs (a copy onto itself that reuses them).
+    """
+
+    if_match: str | None = None
+    if_none_match: bool = False
+    same_blobs: tuple[str, ...] | None = None
+
+
+@dataclass(slots=True)
+class UploadRecord:
+    """A multipart upload in progress; ``attrs`` holds what CreateMultipartUpload asked for."""
+
+    upload_id: str
+    bucket: str
+    key: str
+    initiated: float
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class PartRecord:
+    upload_id: str
+    part_number: int
+    size: int
+    etag: str
+    blob_id: str
+    last_modified: float
+    checksums: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -59,6 +115,30 @@ class MessageRecord:
     dedup_id: str | None = None
     sequence: int | None = None
     receipt: str | None = None
+    #: FIFO: the key :meth:`SqsRepository.send` deduplicates on (the deduplication id, scoped
+    #: to the message group when the queue deduplicates per group); None for no deduplication.
+    dedup_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Redrive:
+    """A queue's redrive policy as a receive applies it: a message already received
+    ``max_receive_count`` times moves to the dead-letter queue instead of being delivered."""
+
+    dead_letter_queue_id: int
+    max_receive_count: int
+    #: The source queue's ARN, recorded on moved messages (``DeadLetterQueueSourceArn``).
+    source_arn: str
+
+
+class VisibilityChange(enum.Enum):
+    """What :meth:`SqsRepository.change_visibility` did."""
+
+    CHANGED = "changed"
+    #: The receipt is current but the message is visible, not in flight.
+    NOT_IN_FLIGHT = "not in flight"
+    #: No message with that id and current receipt (deleted, or received again since).
+    NOT_FOUND = "not found"
 
 
 class BucketExists(Exception):
@@ -77,6 +157,22 @@ class BucketMissing(Exception):
     """``put_object`` found no bucket of that name: it was deleted while the object was written."""
 
 
+class ObjectMissing(Exception):
+    """A conditional write or attribute update found no object under the key."""
+
+
+class ConditionFailed(Exception):
+    """A conditional write's precondition does not hold (the object changed or exists)."""
+
+
+class UploadMissing(Exception):
+    """The multipart upload does not exist (never did, completed or aborted)."""
+
+
+class PartsChanged(Exception):
+    """A completion's parts were re-uploaded while it was being prepared."""
+
+
 class QueueMissing(Exception):
     """``send`` found no queue of that id: it was deleted while the messages were prepared."""
 
@@ -88,8 +184,9 @@ class S3Repository(Protocol):
 
     async def get_bucket(self, name: str) -> BucketRecord | None: ...
 
-    async def list_buckets(self, account_id: str, prefix: str = "", after: str = "",
-                           limit: int = 10000) -> list[BucketRecord]:
+    async def list_buckets(
+        self, account_id: str, prefix: str = "", after: str = "", limit: int = 10000
+    ) -> list[BucketRecord]:
         """The account's buckets ordered by name, names > ``after`` starting with ``prefix``."""
         ...
 
@@ -107,14 +204,81 @@ class S3Repository(Protocol):
 
     async def get_object(self, bucket: str, key: str) -> ObjectRecord | None: ...
 
+    async def get_bucket_and_object(
+        self, bucket: str, key: str
+    ) -> tuple[BucketRecord | None, ObjectRecord | None]:
+        """The bucket and its object in one read (a GET needs both: ownership, then the object)."""
+        ...
+
     async def delete_object(self, bucket: str, key: str) -> ObjectRecord | None:
         """Delete and return the object (its blob queued for garbage collection), or None."""
         ...
 
-    async def list_objects(self, bucket: str, prefix: str = "", after: str = "",
-                           limit: int = 1000) -> list[ObjectRecord]:
+    async def list_objects(
+        self, bucket: str, prefix: str = "", after: str = "", limit: int = 1000
+    ) -> list[ObjectRecord]:
         """Objects with keys > ``after`` starting with ``prefix``, in UTF-8 byte order of keys.
-        Costs O(limit) whatever the bucket size. Listed records carry no ``inline`` bytes."""
+        Costs O(limit) whatever the bucket size. Listed records carry no ``inline`` bytes and
+        no ``manifest``."""
+        ...
+
+    async def put_object_if(self, record: ObjectRecord, condition: PutCondition) -> None:
+        """:meth:`put_object` after checking ``condition`` in the same transaction: raise
+        :class:`ObjectMissing` or :class:`ConditionFailed` (nothing written) when it fails."""
+        ...
+
+    async def delete_objects(self, bucket: str, keys: list[str]) -> list[str]:
+        """Delete several objects in one transaction (blobs queued as garbage); return the keys
+        that existed."""
+        ...
+
+    async def update_object_attrs(self, bucket: str, key: str, etag: str, attrs: dict[str, Any]) -> None:
+        """Replace the object's ``attrs`` if its ETag is still ``etag``; raise
+        :class:`ObjectMissing` if it is absent, :class:`ConditionFailed` if it changed."""
+        ...
+
+    async def create_upload(self, record: UploadRecord) -> None:
+        """Start a multipart upload; raise :class:`BucketMissing` if the bucket is gone."""
+        ...
+
+    async def get_upload(self, upload_id: str) -> UploadRecord | None: ...
+
+    async def put_part(self, record: PartRecord) -> None:
+        """Insert or replace a part (the replaced part's blob queued as garbage) and clear the
+        new blob's write intent; raise :class:`UploadMissing` if the upload is gone."""
+        ...
+
+    async def list_parts(self, upload_id: str, after: int = 0, limit: int = 10000) -> list[PartRecord]:
+        """Parts with numbers > ``after``, in order."""
+        ...
+
+    async def list_uploads(
+        self,
+        bucket: str,
+        prefix: str = "",
+        key_marker: str = "",
+        upload_id_marker: str = "",
+        limit: int = 1000,
+    ) -> list[UploadRecord]:
+        """Uploads ordered by (key, upload id) after the markers, keys starting with ``prefix``.
+        Without ``upload_id_marker``, uploads of ``key_marker`` itself are skipped (as S3 does)."""
+        ...
+
+    async def abort_upload(self, upload_id: str) -> bool:
+        """Delete the upload and queue its parts' blobs as garbage; False if it did not exist."""
+        ...
+
+    async def complete_upload(
+        self, upload_id: str, record: ObjectRecord, condition: PutCondition | None = None
+    ) -> None:
+        """Atomically turn an upload into ``record``, whose ``manifest`` lists the chosen parts'
+        blobs: check the upload exists (:class:`UploadMissing`), its chosen parts still have
+        those blobs (:class:`PartsChanged`) and ``condition`` (as :meth:`put_object_if`); drop
+        the upload, queue unused parts' and the replaced object's blobs as garbage."""
+        ...
+
+    async def uploads_initiated_before(self, cutoff: float, limit: int = 1000) -> list[UploadRecord]:
+        """Uploads started before ``cutoff``, oldest first (for expiry)."""
         ...
 
 
@@ -125,8 +289,9 @@ class SqsRepository(Protocol):
 
     async def get_queue(self, account_id: str, name: str) -> QueueRecord | None: ...
 
-    async def list_queues(self, account_id: str, prefix: str = "", after: str = "",
-                          limit: int = 1000) -> list[QueueRecord]: ...
+    async def list_queues(
+        self, account_id: str, prefix: str = "", after: str = "", limit: int = 1000
+    ) -> list[QueueRecord]: ...
 
     async def update_queue(self, record: QueueRecord) -> None:
         """Store new ``attributes``/``tags``/``last_modified`` of an existing queue."""
@@ -136,27 +301,62 @@ class SqsRepository(Protocol):
         """Delete the queue and all its messages."""
         ...
 
-    async def send(self, queue_id: int, messages: list[MessageRecord]) -> list[int]:
-        """Store messages (one transaction); returns the sequence number given to each.
-        Raise :class:`QueueMissing` if the queue does not exist."""
+    async def send(
+        self, queue_id: int, messages: list[MessageRecord], dedup_window: float = 0.0
+    ) -> list[tuple[str, int]]:
+        """Store messages (one transaction); return each one's (message id, sequence number).
+
+        A message with a ``dedup_key`` seen in this queue within the last ``dedup_window``
+        seconds (by ``sent_at``) is not stored: its pair is the original message's. Raise
+        :class:`QueueMissing` if the queue does not exist."""
         ...
 
-    async def receive(self, queue_id: int, now: float, limit: int, visibility_timeout: float,
-                      fifo: bool) -> list[MessageRecord]:
+    async def receive(
+        self,
+        queue_id: int,
+        now: float,
+        limit: int,
+        visibility_timeout: float,
+        fifo: bool,
+        *,
+        sent_after: float | None = None,
+        redrive: Redrive | None = None,
+    ) -> list[MessageRecord]:
         """Atomically claim up to ``limit`` visible messages (``visible_at <= now``), oldest
         first: each gets ``visible_at = now + visibility_timeout``, ``receive_count + 1``,
         ``first_received_at`` if unset, and a fresh ``receipt`` token. For FIFO queues, a
         message is claimable only if no earlier message of its group is in flight or pending
-        before it, and messages come in ``sequence`` order within a group."""
+        before it, and messages come in ``sequence`` order within a group.
+
+        In the same transaction: messages sent before ``sent_after`` (past retention) are
+        deleted, and with ``redrive`` a message about to be claimed that was already received
+        ``max_receive_count`` times moves to the dead-letter queue instead (visible there at
+        once, keeping its id, body, sent time and receive count)."""
+        ...
+
+    async def next_visible_at(self, queue_id: int, now: float) -> float | None:
+        """The earliest ``visible_at`` after ``now`` (in-flight or delayed message), or None:
+        when a long poll that found nothing should look again."""
         ...
 
     async def delete_message(self, queue_id: int, message_id: str, receipt: str) -> bool:
         """Delete the message if ``receipt`` is its current receipt token."""
         ...
 
-    async def change_visibility(self, queue_id: int, message_id: str, receipt: str,
-                                visible_at: float) -> bool:
+    async def delete_messages(self, queue_id: int, receipts: list[tuple[str, str]]) -> list[bool]:
+        """:meth:`delete_message` for several (message id, receipt) pairs in one transaction."""
+        ...
+
+    async def change_visibility(
+        self, queue_id: int, message_id: str, receipt: str, visible_at: float
+    ) -> VisibilityChange:
         """Set ``visible_at`` if ``receipt`` is current and the message is in flight."""
+        ...
+
+    async def change_visibilities(
+        self, queue_id: int, changes: list[tuple[str, str, float]]
+    ) -> list[VisibilityChange]:
+        """:meth:`change_visibility` for several (message id, receipt, visible_at) in one transaction."""
         ...
 
     async def count_messages(self, queue_id: int, now: float) -> tuple[int, int, int]:
@@ -165,10 +365,27 @@ class SqsRepository(Protocol):
 
     async def purge(self, queue_id: int) -> int: ...
 
+    async def peek_visible(self, queue_id: int, now: float, limit: int) -> list[MessageRecord]:
+        """Up to ``limit`` visible messages, oldest first, without claiming them."""
+        ...
+
+    async def move_messages(self, queue_id: int, moves: list[tuple[int, int]], now: float) -> int:
+        """Move messages (by sequence) to other queues, (sequence, destination queue id) each,
+        if they are still visible in ``queue_id``: visible at ``now`` there, receive count reset.
+        Returns how many moved."""
+        ...
+
+    async def expire(self, now: float, limit: int = 1000) -> int:
+        """Delete up to ``limit`` messages past their queue's ``MessageRetentionPeriod`` and the
+        deduplication entries older than ``now``; return how many messages were deleted."""
+        ...
+
 
 class MetadataStore(Protocol):
     s3: S3Repository
     sqs: SqsRepository
+    iam: IamRepository
+    sns: SnsRepository
 
     async def start(self) -> None:
         """Open, migrate the schema to the current version, start background threads."""

@@ -78,6 +78,72 @@ MIGRATIONS: tuple[Migration, ...] = (
         "CREATE INDEX messages_group ON messages (queue_id, group_id, sequence, visible_at)",
         "CREATE INDEX messages_id ON messages (queue_id, message_id)",
     ),
+    # S3 multipart uploads, and objects made of several blobs (a completed upload's parts).
+    (
+        "ALTER TABLE objects ADD COLUMN manifest TEXT",
+        """CREATE TABLE s3_uploads (
+            upload_id TEXT PRIMARY KEY,
+            bucket TEXT NOT NULL,
+            key TEXT NOT NULL,
+            initiated REAL NOT NULL,
+            attrs TEXT NOT NULL
+        )""",
+        "CREATE INDEX s3_uploads_by_key ON s3_uploads (bucket, key, upload_id)",
+        "CREATE INDEX s3_uploads_by_age ON s3_uploads (initiated)",
+        """CREATE TABLE s3_parts (
+            upload_id TEXT NOT NULL,
+            part_number INTEGER NOT NULL,
+            size INTEGER NOT NULL,
+            etag TEXT NOT NULL,
+            blob_id TEXT NOT NULL,
+            last_modified REAL NOT NULL,
+            checksums TEXT NOT NULL,
+            PRIMARY KEY (upload_id, part_number)
+        )""",
+    ),
+    # SQS: FIFO deduplication entries, and an index for retention (oldest messages of a queue).
+    (
+        """CREATE TABLE sqs_dedup (
+            queue_id INTEGER NOT NULL,
+            dedup_key TEXT NOT NULL,
+            expires_at REAL NOT NULL,
+            message_id TEXT NOT NULL,
+            sequence INTEGER NOT NULL,
+            PRIMARY KEY (queue_id, dedup_key)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX sqs_dedup_by_expiry ON sqs_dedup (expires_at)",
+        "CREATE INDEX messages_sent ON messages (queue_id, sent_at)",
+    ),
+    # IAM and STS: one JSON document per identity entity; sessions carry an expiry.
+    (
+        """CREATE TABLE iam_documents (
+            account_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            name TEXT NOT NULL,
+            doc TEXT NOT NULL,
+            expires REAL,
+            PRIMARY KEY (account_id, kind, name)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX iam_documents_by_expiry ON iam_documents (expires) WHERE expires IS NOT NULL",
+    ),
+    # SNS: topics and subscriptions as documents, FIFO sequence numbers, the delivery outbox.
+    (
+        """CREATE TABLE sns_resources (
+            kind TEXT NOT NULL,
+            arn TEXT NOT NULL,
+            doc TEXT NOT NULL,
+            PRIMARY KEY (kind, arn)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE sns_sequences (
+            topic_arn TEXT PRIMARY KEY,
+            sequence INTEGER NOT NULL
+        ) WITHOUT ROWID""",
+        """CREATE TABLE sns_outbox (
+            row_id INTEGER PRIMARY KEY AUTOINCREMENT,
+            subscription_arn TEXT NOT NULL,
+            payload TEXT NOT NULL
+        )""",
+    ),
 )
 
 

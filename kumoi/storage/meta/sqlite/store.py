@@ -7,10 +7,14 @@ from pathlib import Path
 from kumoi.core.clock import Clock
 from kumoi.storage.faults import NO_FAULTS, FaultPlan
 from kumoi.storage.meta.contract import S3Repository, SqsRepository
+from kumoi.storage.meta.contract_iam import IamRepository
+from kumoi.storage.meta.contract_sns import SnsRepository
 from kumoi.storage.meta.sqlite.blobs import SqliteBlobLedger
 from kumoi.storage.meta.sqlite.engine import READERS, Database
+from kumoi.storage.meta.sqlite.iam import SqliteIamRepository
 from kumoi.storage.meta.sqlite.s3 import SqliteS3Repository
 from kumoi.storage.meta.sqlite.schema import MIGRATIONS
+from kumoi.storage.meta.sqlite.sns import SqliteSnsRepository
 from kumoi.storage.meta.sqlite.sqs import SqliteSqsRepository
 
 
@@ -23,6 +27,8 @@ class SqliteMetadataStore:
         self.db = Database(path, MIGRATIONS, readers=readers, faults=faults)
         self.s3: S3Repository = SqliteS3Repository(self.db)
         self.sqs: SqsRepository = SqliteSqsRepository(self.db, clock)
+        self.iam: IamRepository = SqliteIamRepository(self.db)
+        self.sns: SnsRepository = SqliteSnsRepository(self.db)
         ledger = SqliteBlobLedger(self.db, clock)
         self.record_blob_intent = ledger.record_blob_intent
         self.pending_blob_intents = ledger.pending_blob_intents

@@ -1,0 +1,89 @@
+"""Start-up conveniences for teams moving from LocalStack: seed file, init scripts, HTTPS."""
+
+from __future__ import annotations
+
+import json
+import ssl
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from tests.support.server import ServerProcess, free_port, running_server
+
+SEED = """
+[[s3.buckets]]
+name = "seeded-photos"
+tags = { team = "imaging" }
+
+[[sqs.queues]]
+name = "seeded-jobs"
+attributes = { VisibilityTimeout = "60" }
+dead_letter_queue = "seeded-jobs-dlq"
+max_receive_count = 3
+"""
+
+READY_SCRIPT = """#!/usr/bin/env bash
+set -e
+aws s3api create-bucket --bucket from-init-script >/dev/null
+echo "$AWS_ENDPOINT_URL" > "$MARKER"
+"""
+
+
+def wait_for_init(server: ServerProcess) -> dict[str, Any]:
+    deadline = time.monotonic() + 60
+    while True:
+        with urllib.request.urlopen(server.endpoint + "/_localstack/init") as response:
+            state: dict[str, Any] = json.load(response)
+        if state["completed"]["READY"] or time.monotonic() > deadline:
+            return state
+        time.sleep(0.1)
+
+
+def test_seed_file_and_init_scripts(tmp_path: Path) -> None:
+    seed = tmp_path / "kumoi.toml"
+    seed.write_text(SEED)
+    data_dir = tmp_path / "data"
+    ready = data_dir / "init" / "ready.d"
+    ready.mkdir(parents=True)
+    (ready / "10-bucket.sh").write_text(READY_SCRIPT)
+    marker = tmp_path / "marker"
+    for attempt in range(2):  # the second start finds everything there: seeding is idempotent
+        with running_server(data_dir, args=("--seed", str(seed)), env={"MARKER": str(marker)}) as server:
+            assert wait_for_init(server)["state"] == "done", server.log()
+            s3, sqs = server.client("s3"), server.client("sqs")
+            names = {b["Name"] for b in s3.list_buckets()["Buckets"]}
+            assert {"seeded-photos", "from-init-script"} <= names
+            tags = s3.get_bucket_tagging(Bucket="seeded-photos")["TagSet"] if attempt == 0 else None
+            assert tags is None or tags == [{"Key": "team", "Value": "imaging"}]
+            url = sqs.get_queue_url(QueueName="seeded-jobs")["QueueUrl"]
+            attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+            assert attributes["VisibilityTimeout"] == "60"
+            assert json.loads(attributes["RedrivePolicy"])["deadLetterTargetArn"].endswith(":seeded-jobs-dlq")
+            assert marker.read_text().strip() == server.endpoint
+
+
+def test_https_side_by_side(tmp_path: Path) -> None:
+    tls_port = free_port()
+    with running_server(tmp_path / "data", args=("--tls", "--tls-port", str(tls_port))) as server:
+        cert = tmp_path / "data" / "tls" / "cert.pem"
+        deadline = time.monotonic() + 10
+        while not cert.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        context = ssl.create_default_context(cafile=str(cert))
+        with urllib.request.urlopen(
+            f"https://localhost:{tls_port}/_kumoi/health", context=context
+        ) as response:
+            assert json.load(response)["services"]["s3"] == "running"
+        sts = boto3.session.Session().client(
+            "sts",
+            endpoint_url=f"https://localhost:{tls_port}",
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+            verify=str(cert),
+        )
+        assert sts.get_caller_identity()["Account"] == "000000000000"
+        assert server.client("sts").get_caller_identity()["Account"] == "000000000000"
