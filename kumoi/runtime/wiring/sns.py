@@ -1,22 +1,24 @@
-"""SNS: the query protocol, the delivery drainer, and the links in delivered messages.
+"""SNS: the query protocol, the delivery drainer, and the signing certificate.
 
 Deliveries to SQS go through the SQS provider's :class:`~kumoi.core.delivery.QueueDelivery`
 (``wiring.sqs.delivery``), so they wake that provider's long-polling receivers. The drainer is
 a long-lived service task: :meth:`SnsProvider.drain` only returns by failing, and the runtime
-then starts it again after the task's interval. Unsigned GETs of the certificate, subscribe and
-unsubscribe links are answered by the service's response hook (see ``services/sns/links.py``).
+then starts it again after the task's interval.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from kumoi.core.context import RequestContext
 from kumoi.protocol.query import QueryCodec
 from kumoi.protocol.spec import service_model
 from kumoi.runtime.wiring import sqs
 from kumoi.runtime.wiring.deps import Deps
 from kumoi.server.dispatch import PeriodicTask, ServiceBinding, bind_operations
 from kumoi.server.route import ServiceRoutes
-from kumoi.services.sns.envelope import CERTIFICATE_ACTION
-from kumoi.services.sns.links import LinkResponder
+from kumoi.services.sns.certificate import CERTIFICATE_OPERATION, CertificateCodec
 from kumoi.services.sns.provider import SnsProvider
 from kumoi.services.sns.signing import load_or_create
 
@@ -24,8 +26,13 @@ NAME = "sns"
 PROVIDER = SnsProvider
 #: Pause before the drainer is (re)started.
 DRAINER_RESTART_SECONDS = 0.05
-#: Operations a caller without a signature may reach: the links in delivered messages.
-ANONYMOUS = frozenset({"ConfirmSubscription", "Unsubscribe"})
+#: What an unsigned request may call: the links in delivered messages.
+ANONYMOUS = frozenset({"ConfirmSubscription", "Unsubscribe", CERTIFICATE_OPERATION})
+
+
+async def _certificate(_ctx: RequestContext, _request: dict[str, Any]) -> Mapping[str, Any]:
+    """The certificate pseudo operation: the codec renders the PEM file."""
+    return {}
 
 
 def binding(deps: Deps) -> ServiceBinding:
@@ -36,23 +43,16 @@ def binding(deps: Deps) -> ServiceBinding:
         deps.clock,
         load_or_create(deps.settings.data_dir / "sns"),
     )
-    codec = QueryCodec(model)
-    links = LinkResponder(
-        codec,
-        {"ConfirmSubscription": provider.confirm_subscription, "Unsubscribe": provider.unsubscribe},
-        provider.certificate,
-        deps.settings.region,
-    )
+    handlers = {**bind_operations(provider, model.operation_names), CERTIFICATE_OPERATION: _certificate}
     return ServiceBinding(
         routes=ServiceRoutes(
             name=NAME,
             signing_name="sns",
             protocols=("query",),
-            query_actions=frozenset((*model.operation_names, CERTIFICATE_ACTION)),
+            query_actions=frozenset((*model.operation_names, CERTIFICATE_OPERATION)),
         ),
-        codecs={"query": codec},
-        handlers=bind_operations(provider, model.operation_names),
+        codecs={"query": CertificateCodec(QueryCodec(model), provider.certificate)},
+        handlers=handlers,
         tasks=(PeriodicTask("sns delivery", DRAINER_RESTART_SECONDS, provider.drain),),
         anonymous_operations=ANONYMOUS,
-        after=links,
     )
