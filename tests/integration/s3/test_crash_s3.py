@@ -16,9 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
 from tests.support.server import ServerProcess, start_server
 
@@ -28,14 +26,8 @@ PART = 5 * 1024 * 1024
 
 
 def client(server: ServerProcess) -> Any:
-    return boto3.session.Session().client(
-        "s3",
-        endpoint_url=server.endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 0}, connect_timeout=2, read_timeout=10),
-    )
+    """No retries and short timeouts: a call to a killed server must fail fast."""
+    return server.client("s3", attempts=0, connect_timeout=2, read_timeout=10)
 
 
 def content_for(key: str) -> bytes:

@@ -11,9 +11,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import boto3
-from botocore.config import Config
-
 from tests.integration.sns.conftest import Endpoint
 from tests.support.server import ServerProcess, start_server
 
@@ -22,14 +19,7 @@ QUEUES = 4
 
 
 def _client(server: ServerProcess, service: str) -> Any:
-    return boto3.session.Session().client(
-        service,
-        endpoint_url=server.endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 1}, max_pool_connections=16),
-    )
+    return server.client(service, max_pool_connections=16)
 
 
 def test_kill_9_during_fan_out_loses_nothing(tmp_path: Path, endpoint: Endpoint) -> None:

@@ -8,21 +8,11 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-import boto3
-from botocore.config import Config
-
 from tests.support.server import ServerProcess, start_server
 
 
 def _client(server: ServerProcess) -> Any:
-    return boto3.session.Session().client(
-        "sqs",
-        endpoint_url=server.endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 1}),
-    )
+    return server.client("sqs")
 
 
 def _advance(server: ServerProcess, seconds: float) -> None:
