@@ -19,7 +19,7 @@ from kumoi.auth.credentials import StaticCredentials, root_credential
 from kumoi.auth.sigv4 import SigV4Verifier
 from kumoi.config import Settings
 from kumoi.core.clock import Clock
-from kumoi.runtime import init_hooks, seed, tls
+from kumoi.runtime import init_hooks, tls
 from kumoi.runtime.wiring import build_authorizer, build_services
 from kumoi.runtime.wiring.deps import Deps
 from kumoi.server.app import Application
@@ -160,6 +160,9 @@ class Kumoi:
         try:
             seed_file = Path(self.settings.seed) if self.settings.seed else Path("kumoi.toml")
             if self.settings.seed or seed_file.exists():
+                # Imported only when there is a seed: botocore's client machinery costs ~90 ms of start-up.
+                from kumoi.runtime import seed
+
                 document = seed.load(seed_file)
                 seeder = seed.Seeder(
                     self.endpoint, self.settings.access_key, self.settings.secret_key, self.settings.region
