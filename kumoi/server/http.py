@@ -370,6 +370,8 @@ class _Connection(asyncio.Protocol):
                     and not close
                 )
                 close = not drain
+        if body.continue_owed:
+            self._write(CONTINUE_100)
         try:
             close = await self._send(request, response, close)
             if drain:

@@ -62,9 +62,11 @@ class RequestBody:
     """One request's body stream. Not thread-safe: used on the event loop only."""
 
     __slots__ = (
+        "_asked_continue",
         "_chunks",
         "_complete",
         "_content_length",
+        "_continue_sent",
         "_error",
         "_expect_continue",
         "_high_water",
@@ -95,6 +97,8 @@ class RequestBody:
         self._complete = complete
         self._error: ServiceError | None = None
         self._expect_continue = expect_continue and not complete
+        self._asked_continue = expect_continue
+        self._continue_sent = False
         self._waiter: asyncio.Future[None] | None = None
         self._high_water = high_water
         self._low_water = high_water // 4
@@ -123,11 +127,21 @@ class RequestBody:
         return self._error is not None
 
     @property
+    def continue_owed(self) -> bool:
+        """The client asked for ``100 Continue``, never got it, and has nothing more to send (an
+        empty body, or it gave up waiting). botocore keeps a connection's response parsing tied to a
+        final status that came without the interim one, so the edge sends the 100 first anyway."""
+        return self._asked_continue and not self._continue_sent and self._complete
+
+    @property
     def continue_pending(self) -> bool:
         """The client waits for ``100 Continue`` before it sends the body."""
         return self._expect_continue
 
     def feed(self, data: bytes) -> None:
+        # The client has started sending without waiting: a 100 Continue now would arrive in the
+        # middle of its body (RFC 9110 lets the server omit it once content has been received).
+        self._expect_continue = False
         self._chunks.append(data)
         self.buffered += len(data)
         self.received += len(data)
@@ -162,6 +176,7 @@ class RequestBody:
                 raise self._error
             if self._expect_continue:
                 self._expect_continue = False
+                self._continue_sent = True
                 self._owner.send_continue()
             await self._wait()
         chunk = self._chunks[0]

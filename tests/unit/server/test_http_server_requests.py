@@ -194,6 +194,49 @@ def test_expect_continue_sent_on_first_read() -> None:
     run(main())
 
 
+def test_expect_continue_not_sent_once_the_client_sends_the_body() -> None:
+    """A client that stopped waiting (botocore waits one second) sends the body anyway; an interim
+    100 must not land in the middle of its body."""
+    body_parts = [b"x" * 30_000, b"y" * 30_000]
+
+    async def main() -> None:
+        async with serving(echo_body) as server:
+            reader, writer = await connect(server.port)
+            writer.write(
+                b"PUT /o HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 60000\r\n\r\n"
+                + body_parts[0]
+            )
+            await writer.drain()
+            await asyncio.sleep(0.1)  # the handler drains the first part and waits for more
+            with pytest.raises(TimeoutError):  # nothing (no interim 100) while the body is arriving
+                await asyncio.wait_for(reader.read(1), 0.2)
+            writer.write(body_parts[1])
+            response = await read_response(reader)
+            if response.status == 100:  # owed, sent only once the whole body was in: just before the final
+                response = await read_response(reader)
+            assert response.status == 200 and response.body.startswith(b"60000 ")
+            writer.close()
+
+    run(main())
+
+
+def test_expect_continue_with_an_empty_body_still_gets_the_interim_response() -> None:
+    """botocore sends ``Expect: 100-continue`` even for an empty PutObject, and after a final status
+    without the interim 100 it misparses the next response on that connection."""
+
+    async def main() -> None:
+        async with serving(echo_body) as server:
+            reader, writer = await connect(server.port)
+            writer.write(b"PUT /o HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 0\r\n\r\n")
+            interim = await read_response(reader)
+            assert interim.status == 100
+            final = await read_response(reader)
+            assert final.status == 200 and not final.closes
+            writer.close()
+
+    run(main())
+
+
 def test_expect_continue_not_sent_when_handler_rejects_early() -> None:
     async def deny(req: HttpRequest) -> HttpResponse:
         return HttpResponse(403, [], b"<Error><Code>AccessDenied</Code></Error>")
