@@ -54,6 +54,16 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--data-dir", type=Path, default=Path(".kumoi"))
     reset = commands.add_parser("reset", help="delete all data of a stopped server")
     reset.add_argument("--data-dir", type=Path, default=Path(".kumoi"))
+    keys = commands.add_parser("keys", help="manage the master keys of encryption at rest")
+    key_actions = keys.add_subparsers(dest="action", required=True)
+    rotate = key_actions.add_parser(
+        "rotate", help="make a new master key active and rewrap every data key (server stopped)"
+    )
+    rotate.add_argument("--data-dir", type=Path, default=Path(".kumoi"))
+    rotate.add_argument("--master-key-file", default="", help="the current key, if the server is given one")
+    rotate.add_argument(
+        "--new-key-file", default="", help="the new key (base64); default: generate one in <data-dir>/keys/"
+    )
     coverage = commands.add_parser("coverage", help="print which operations of each service are implemented")
     coverage.add_argument("--missing", action="store_true", help="list the operations not implemented")
     coverage.add_argument("--markdown", action="store_true", help="print a Markdown table (for the README)")
@@ -68,6 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from kumoi.runtime.snapshots import run_command
 
         return run_command(args)
+    if args.command == "keys":
+        return _rotate_keys(args)
     if args.command == "coverage":
         from kumoi.runtime.coverage import coverage_report
 
@@ -92,3 +104,18 @@ def _serve(options: dict[str, object]) -> int:
         print(f"kumoi: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def _rotate_keys(args: argparse.Namespace) -> int:
+    from kumoi.runtime.keys import MasterKeyError, rotate
+
+    try:
+        report = rotate(args.data_dir, args.master_key_file, args.new_key_file)
+    except (MasterKeyError, OSError) as exc:
+        print(f"kumoi: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"active master key {report.key_id}: rewrapped {report.blobs} blobs and {report.inline} inline "
+        f"objects, {report.failed} under unknown keys, {report.retired} old keys removed"
+    )
+    return 1 if report.failed else 0

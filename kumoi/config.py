@@ -129,6 +129,24 @@ class Settings:
             "doc": Setting("KUMOI_TEST_CLOCK", "let tests move the clock forward via POST /_kumoi/clock")
         },
     )
+    master_key_file: str = field(
+        default="",
+        metadata={
+            "doc": Setting(
+                "KUMOI_MASTER_KEY_FILE",
+                "file holding the base64 master key for encryption at rest (default: <data-dir>/keys/)",
+            )
+        },
+    )
+    plaintext_at_rest: bool = field(
+        default=False,
+        metadata={
+            "doc": Setting(
+                "KUMOI_PLAINTEXT_AT_REST",
+                "store new SSE-S3/SSE-KMS objects unencrypted (for comparison benchmarks only)",
+            )
+        },
+    )
 
     @property
     def is_loopback(self) -> bool:

@@ -1,4 +1,5 @@
-"""S3: rest-xml, path-style and virtual-host style; CORS on responses; multipart expiry."""
+"""S3: rest-xml, path-style and virtual-host style; CORS on responses; multipart expiry; the
+master keyring for encryption at rest (:mod:`kumoi.runtime.keys`)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from kumoi.auth.post_policy import PostPolicyVerifier
 from kumoi.protocol import rest_s3
 from kumoi.protocol.restxml import RestXmlCodec
 from kumoi.protocol.spec import service_model
+from kumoi.runtime.keys import load_keyring
 from kumoi.runtime.wiring.deps import Deps
 from kumoi.server.dispatch import PeriodicTask, ServiceBinding, bind_operations
 from kumoi.server.route import ServiceRoutes
@@ -26,7 +28,11 @@ def binding(deps: Deps) -> ServiceBinding:
         accept_any_key=deps.settings.accept_any_key,
         default_account=deps.settings.account_id,
     )
-    provider = S3Provider(deps.meta, deps.blobs, deps.clock, post_policy)
+    settings = deps.settings
+    keyring = load_keyring(settings.data_dir, settings.master_key_file)
+    provider = S3Provider(
+        deps.meta, deps.blobs, deps.clock, post_policy, keyring, seal_at_rest=not settings.plaintext_at_rest
+    )
 
     async def expire_uploads() -> None:
         await provider.expire_uploads()

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from kumoi.core.errors import ServiceError
-from kumoi.services.s3 import checksums
+from kumoi.services.s3 import checksums, encryption
 from kumoi.services.s3.base import utc
 from kumoi.storage.meta.contract import ObjectRecord
 
@@ -127,6 +127,7 @@ def object_headers(record: ObjectRecord, request: Mapping[str, Any]) -> dict[str
         output["TagCount"] = len(tags)
     if request.get("ChecksumMode") == "ENABLED":
         output.update(checksum_members(attrs))
+    output.update(encryption.output_members(attrs.get(encryption.ATTR)))
     for override, member in RESPONSE_OVERRIDES.items():
         if override in request:
             output[member] = request[override]

@@ -9,17 +9,24 @@ metadata record (one group-committed write). Larger ones stream into a new blob 
 intent (:meth:`S3Base.write_blob`): the record that references the blob clears the intent in its
 own transaction, and on any failure the blob and the intent are removed at once (start-up
 recovery removes what a crash leaves), so no half-written object is ever visible.
+
+Encryption at rest: with a keyring every write is sealed (see :mod:`kumoi.services.s3.encryption`
+for which key); :meth:`S3Base.sealer` gives the cipher a write streams its blob or inline bytes
+through, and :meth:`S3Base.unseal` what a read of a sealed object needs.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any
 
 from kumoi.core.clock import Clock
 from kumoi.core.context import RequestContext
 from kumoi.core.streams import DEFAULT_CHUNK, BodyStream
-from kumoi.services.s3 import errors
+from kumoi.services.s3 import encryption, errors
+from kumoi.services.s3.content import Unseal
+from kumoi.storage.blob import crypto
 from kumoi.storage.blob.contract import BlobInfo, BlobStore
 from kumoi.storage.meta.contract import BucketRecord, MetadataStore, ObjectRecord
 
@@ -40,10 +47,41 @@ def etag_of(md5: bytes) -> str:
 class S3Base:
     """The stores and helpers the operation groups build on."""
 
-    def __init__(self, meta: MetadataStore, blobs: BlobStore, clock: Clock) -> None:
+    def __init__(
+        self,
+        meta: MetadataStore,
+        blobs: BlobStore,
+        clock: Clock,
+        keyring: crypto.Keyring | None = None,
+        *,
+        seal_at_rest: bool = True,
+    ) -> None:
         self._meta = meta
         self._blobs = blobs
         self._clock = clock
+        self._keyring = keyring
+        self._seal_at_rest = seal_at_rest and keyring is not None
+
+    def write_encryption(
+        self, ctx: RequestContext, bucket: BucketRecord, request: dict[str, Any]
+    ) -> encryption.WriteEncryption:
+        """How a write into ``bucket`` encrypts (its headers, else the bucket default)."""
+        return encryption.for_write(
+            request, bucket.config, bucket.region, ctx.account_id, sealing=self._seal_at_rest
+        )
+
+    def sealer(self, chosen: encryption.WriteEncryption) -> crypto.ChunkCipher | None:
+        """The cipher a write seals its bytes with, ``None`` to store them as they are."""
+        if chosen.customer is not None:
+            return crypto.sealer_for_customer(chosen.customer.key)
+        if chosen.attr.get("Sealed") and self._keyring is not None:
+            return crypto.sealer_for_master(self._keyring)
+        return None
+
+    def unseal(self, record: ObjectRecord, request: dict[str, Any], prefix: str = "") -> Unseal:
+        """What reading ``record`` needs, after checking the request's SSE-C key as S3 does."""
+        customer = encryption.key_for_read(record.attrs.get(encryption.ATTR), request, prefix)
+        return Unseal(self._keyring, customer)
 
     async def _bucket(self, ctx: RequestContext, name: str) -> BucketRecord:
         bucket = await self._meta.s3.get_bucket(name)
@@ -63,13 +101,18 @@ class S3Base:
             raise errors.no_such_key(key)
         return record
 
-    async def write_blob(self, chunks: AsyncIterator[bytes], algorithms: list[str]) -> BlobInfo:
+    async def write_blob(
+        self,
+        chunks: AsyncIterator[bytes],
+        algorithms: list[str],
+        sealer: crypto.ChunkCipher | None = None,
+    ) -> BlobInfo:
         """Stream ``chunks`` into a new durable blob under a write intent.
 
         The caller must reference the blob from a committed record (which clears the intent) or
         call :meth:`discard_blob`.
         """
-        writer = self._blobs.new_writer(algorithms)
+        writer = self._blobs.new_writer(algorithms, sealer)
         await self._meta.record_blob_intent(writer.blob_id)
         try:
             async for chunk in chunks:

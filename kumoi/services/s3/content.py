@@ -5,6 +5,10 @@ A range of a single-blob object, or a range inside one part of a multipart objec
 multipart object that spans parts walks the manifest: it skips whole parts
 before the range and streams the parts it overlaps, one open file at a time, with one read ahead
 so disk and socket overlap. Nothing is ever read whole into memory.
+
+Sealed objects (encrypted at rest, see :mod:`kumoi.storage.blob.crypto`) are always streamed:
+each blob's header gives the data key, then only the chunks the range overlaps are read and
+opened, a batch at a time on a worker thread, with one batch read ahead.
 """
 
 from __future__ import annotations
@@ -13,13 +17,30 @@ import asyncio
 import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 from kumoi.core.http import FileBody, ResponseBody
+from kumoi.storage.blob import crypto
 from kumoi.storage.blob.contract import BlobStore
 from kumoi.storage.meta.contract import BlobPart, ObjectRecord
 
 #: Bytes per positioned read when streaming across parts.
 STREAM_CHUNK = 4 * 1024 * 1024
+#: Sealed chunks read and opened per worker job.
+SEALED_BATCH = STREAM_CHUNK // crypto.CHUNK_SIZE
+
+
+@dataclass(frozen=True, slots=True)
+class Unseal:
+    """What opening a sealed object needs: the master keys and, for SSE-C, the customer's key."""
+
+    keyring: crypto.Keyring | None
+    customer_key: bytes | None = None
+
+
+def is_sealed(record: ObjectRecord) -> bool:
+    encryption: dict[str, Any] = record.attrs.get("Encryption") or {}
+    return bool(encryption.get("Sealed"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,10 +62,14 @@ def part_span(record: ObjectRecord, number: int) -> PartSpan | None:
     return PartSpan(number, start, record.manifest[number - 1].size)
 
 
-async def open_range(blobs: BlobStore, record: ObjectRecord, offset: int, length: int) -> ResponseBody:
+async def open_range(
+    blobs: BlobStore, record: ObjectRecord, offset: int, length: int, unseal: Unseal | None = None
+) -> ResponseBody:
     """A response body for ``length`` bytes of the object from ``offset``."""
     if length <= 0:
         return b""
+    if is_sealed(record):
+        return iter_range(blobs, record, offset, length, unseal)
     if record.inline is not None:
         return record.inline[offset : offset + length]
     if record.manifest is None and record.blob_id is not None:
@@ -62,12 +87,19 @@ async def open_range(blobs: BlobStore, record: ObjectRecord, offset: int, length
 
 
 async def iter_range(
-    blobs: BlobStore, record: ObjectRecord, offset: int, length: int
+    blobs: BlobStore, record: ObjectRecord, offset: int, length: int, unseal: Unseal | None = None
 ) -> AsyncIterator[bytes]:
     """The bytes of a range, as chunks of at most :data:`STREAM_CHUNK`."""
+    sealed = is_sealed(record)
+    if sealed and unseal is None:
+        raise crypto.DecryptionError("a sealed object needs its keys")
     if record.inline is not None:
         if length > 0:
-            yield record.inline[offset : offset + length]
+            inline = record.inline
+            if sealed:
+                assert unseal is not None
+                inline = crypto.open_all(inline, _keyring(unseal), unseal.customer_key)
+            yield inline[offset : offset + length]
         return
     manifest = record.manifest
     if manifest is None:
@@ -80,12 +112,17 @@ async def iter_range(
             offset -= part.size
             continue
         take = min(part.size - offset, remaining)
-        body = await blobs.open(part.blob_id, offset, take)
-        try:
-            async for chunk in _read_file(body):
+        if sealed:
+            assert unseal is not None
+            async for chunk in _read_sealed(blobs, part, offset, take, unseal):
                 yield chunk
-        finally:
-            body.close()
+        else:
+            body = await blobs.open(part.blob_id, offset, take)
+            try:
+                async for chunk in _read_file(body):
+                    yield chunk
+            finally:
+                body.close()
         remaining -= take
         offset = 0
 
@@ -112,3 +149,64 @@ async def _read_file(body: FileBody) -> AsyncIterator[bytes]:
         if ahead is not None:
             # The descriptor must outlive every read still running on it.
             await asyncio.wait([ahead])
+
+
+def _keyring(unseal: Unseal) -> crypto.Keyring:
+    if unseal.keyring is not None:
+        return unseal.keyring
+    # Only SSE-C data opens without master keys; this keyring holds none that could match.
+    return crypto.Keyring(crypto.MasterKey(bytes(crypto.KEY_ID_SIZE), bytes(crypto.KEY_SIZE)))
+
+
+async def _read_sealed(
+    blobs: BlobStore, part: BlobPart, offset: int, length: int, unseal: Unseal
+) -> AsyncIterator[bytes]:
+    """Plaintext ``[offset, offset+length)`` of one sealed blob holding ``part.size`` bytes."""
+    loop = asyncio.get_running_loop()
+    body = await blobs.open(part.blob_id)
+    first, last = crypto.chunk_span(part.size, offset, length)
+    final = crypto.chunk_count(part.size) - 1
+    keyring = _keyring(unseal)
+    cipher: list[crypto.ChunkCipher] = []
+
+    def read_batch(start: int) -> bytes:
+        if not cipher:
+            header = os.pread(body.fd, crypto.HEADER_SIZE, 0)
+            cipher.append(crypto.opener(header, keyring, unseal.customer_key))
+        end = min(start + SEALED_BATCH, last + 1)
+        raw_start = crypto.chunk_offset(start)
+        raw = os.pread(body.fd, crypto.chunk_offset(end) - raw_start, raw_start)
+        view = memoryview(raw)
+        out = []
+        for index in range(start, end):
+            at = (index - start) * crypto.SEALED_CHUNK
+            piece = view[at : at + crypto.SEALED_CHUNK]
+            if len(piece) < crypto.TAG_SIZE:
+                raise crypto.DecryptionError("sealed blob shorter than its record says")
+            out.append(cipher[0].open(index, piece, index == final))
+        skip = offset - start * crypto.CHUNK_SIZE if start == first else 0
+        stop = offset + length - start * crypto.CHUNK_SIZE
+        # Trim the first and last chunk only, so the batch is copied once (by the join).
+        if stop < len(out) * crypto.CHUNK_SIZE:
+            keep = stop - (len(out) - 1) * crypto.CHUNK_SIZE
+            out[-1] = out[-1][:keep]
+        if skip:
+            out[0] = out[0][skip:]
+        return b"".join(out)
+
+    ahead: asyncio.Future[bytes] | None = None
+    try:
+        if first <= last:
+            ahead = loop.run_in_executor(None, read_batch, first)
+        start = first
+        while ahead is not None:
+            data = await ahead
+            ahead = None
+            start += SEALED_BATCH
+            if start <= last:
+                ahead = loop.run_in_executor(None, read_batch, start)
+            yield data
+    finally:
+        if ahead is not None:
+            await asyncio.wait([ahead])
+        body.close()

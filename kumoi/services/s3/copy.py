@@ -4,7 +4,8 @@ A copy onto itself (to change metadata, storage class or tags) reuses the object
 record references the same blobs, and the write checks inside its transaction that the object
 still references them (``PutCondition.same_blobs``), so a concurrent overwrite cannot leave the
 record pointing at blobs already queued as garbage. Any other copy streams the source into a new
-blob (or inline record) while hashing it.
+blob (or inline record) while hashing it. A copy onto itself that changes how the bytes are
+sealed (SSE-C in or out, or sealing an object written before encryption) rewrites them.
 """
 
 from __future__ import annotations
@@ -15,39 +16,49 @@ from kumoi.core.checksums import Digests
 from kumoi.core.context import RequestContext
 from kumoi.core.errors import ServiceError
 from kumoi.protocol.rest_s3 import CopySource, parse_copy_source
-from kumoi.services.s3 import checksums, conditions, errors, tagging
+from kumoi.services.s3 import checksums, conditions, encryption, errors, tagging
 from kumoi.services.s3.attributes import CONTENT_MEMBERS, object_attrs
 from kumoi.services.s3.base import INLINE_MAX, etag_of, utc
-from kumoi.services.s3.content import iter_range
+from kumoi.services.s3.content import Unseal, iter_range
 from kumoi.services.s3.objects import ObjectOperations
+from kumoi.storage.blob import crypto
 from kumoi.storage.meta.contract import ObjectRecord, PutCondition
 
 #: The largest source CopyObject copies (larger ones need UploadPartCopy).
 MAX_COPY_SOURCE = 5 * 1024**3
 _DIRECTIVES = ("COPY", "REPLACE")
-_SELF_COPY_CHANGES = ("StorageClass", "WebsiteRedirectLocation", "ServerSideEncryption", "SSEKMSKeyId")
+_SELF_COPY_CHANGES = (
+    "StorageClass",
+    "WebsiteRedirectLocation",
+    "ServerSideEncryption",
+    "SSEKMSKeyId",
+    "SSECustomerAlgorithm",
+)
 
 
 class CopyOperations(ObjectOperations):
     async def source_object(
         self, ctx: RequestContext, request: dict[str, Any]
-    ) -> tuple[CopySource, ObjectRecord]:
-        """The object ``x-amz-copy-source`` names, after its bucket's access and its conditions."""
+    ) -> tuple[CopySource, ObjectRecord, Unseal]:
+        """The object ``x-amz-copy-source`` names, after its bucket's access, its conditions and its
+        SSE-C key (``x-amz-copy-source-server-side-encryption-customer-*``)."""
         source = parse_copy_source(request["CopySource"])
         if source.version_id not in (None, "null"):
             raise errors.invalid_argument(
                 "Invalid version id specified", "x-amz-copy-source", source.version_id
             )
         record = await self._object(ctx, source.bucket, source.key)
+        unseal = self.unseal(record, request, "CopySource")
         conditions.check_copy_source(request, record)
-        return source, record
+        return source, record, unseal
 
     async def copy_object(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         bucket = await self._bucket(ctx, request["Bucket"])
         key = request["Key"]
         metadata_directive = _directive(request, "MetadataDirective", "metadata")
         tagging_directive = _directive(request, "TaggingDirective", "tagging")
-        source, record = await self.source_object(ctx, request)
+        source, record, unseal = await self.source_object(ctx, request)
+        chosen = self.write_encryption(ctx, bucket, request)
         same = source.bucket == bucket.name and source.key == key
         if same and metadata_directive == "COPY" and not any(m in request for m in _SELF_COPY_CHANGES):
             raise errors.invalid_request(
@@ -68,7 +79,7 @@ class CopyOperations(ObjectOperations):
             tags = source_tags
         now = self._clock.now()
         wanted = checksums.requested(request) if "ChecksumAlgorithm" in request else None
-        reuse = same and wanted is None
+        reuse = same and wanted is None and encryption.same_sealing(record.attrs.get(encryption.ATTR), chosen)
         if reuse:
             target = ObjectRecord(
                 bucket.name,
@@ -91,18 +102,21 @@ class CopyOperations(ObjectOperations):
             )
         else:
             algorithms = wanted or _algorithms_of(record)
-            target, stored = await self._copy_data(record, bucket.name, key, algorithms, now)
+            target, stored = await self._copy_data(
+                record, unseal, bucket.name, key, algorithms, now, self.sealer(chosen)
+            )
             checksum_type = "FULL_OBJECT"
         target.attrs = _copied_attrs(
             request, record, metadata_directive, stored, ctx.account_id, tags, checksum_type
         )
+        target.attrs[encryption.ATTR] = chosen.attr
         if reuse and condition is not None:
             await self._store_reused(target, condition)
         else:
             await self.store_object(target, condition)
         result: dict[str, Any] = {"ETag": target.etag, "LastModified": utc(now)}
         result.update(checksums.output_members(stored) if checksum_type == "FULL_OBJECT" else {})
-        return {"CopyObjectResult": result}
+        return {"CopyObjectResult": result, **encryption.output_members(chosen.attr)}
 
     async def _store_reused(self, record: ObjectRecord, condition: PutCondition) -> None:
         try:
@@ -113,16 +127,24 @@ class CopyOperations(ObjectOperations):
             raise
 
     async def _copy_data(
-        self, source: ObjectRecord, bucket: str, key: str, algorithms: list[str], now: float
+        self,
+        source: ObjectRecord,
+        unseal: Unseal,
+        bucket: str,
+        key: str,
+        algorithms: list[str],
+        now: float,
+        sealer: crypto.ChunkCipher | None,
     ) -> tuple[ObjectRecord, dict[str, str]]:
-        chunks = iter_range(self._blobs, source, 0, source.size)
+        chunks = iter_range(self._blobs, source, 0, source.size, unseal)
         if source.size <= INLINE_MAX:
             data = b"".join([chunk async for chunk in chunks])
             digests = Digests(algorithms)
             digests.update(data)
             stored = checksums.verify(digests.checksums(), {})
-            return ObjectRecord(bucket, key, source.size, etag_of(digests.md5()), now, inline=data), stored
-        info = await self.write_blob(chunks, algorithms)
+            inline = data if sealer is None else sealer.seal_all(data)
+            return ObjectRecord(bucket, key, source.size, etag_of(digests.md5()), now, inline=inline), stored
+        info = await self.write_blob(chunks, algorithms, sealer)
         stored = checksums.verify(info.checksums, {})
         return ObjectRecord(bucket, key, info.size, etag_of(info.md5), now, blob_id=info.blob_id), stored
 

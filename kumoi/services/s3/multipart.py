@@ -8,6 +8,9 @@ checksum composite or full-object as :mod:`~kumoi.services.s3.mpu_checksums` com
 
 Uploads nobody completes or aborts are aborted after :data:`UPLOAD_EXPIRY_SECONDS` by the
 periodic :meth:`MultipartOperations.expire_uploads`; their blobs go the usual garbage way.
+
+Encryption is chosen at creation and kept in the upload's object attributes; every part is sealed
+on its own (its own data key). An SSE-C upload needs the same key on every UploadPart.
 """
 
 from __future__ import annotations
@@ -19,12 +22,13 @@ from typing import Any
 from kumoi.core.context import RequestContext
 from kumoi.core.errors import ServiceError
 from kumoi.core.streams import BodyStream, BytesBody
-from kumoi.services.s3 import checksums, conditions, errors, listing, mpu_checksums, tagging
+from kumoi.services.s3 import checksums, conditions, encryption, errors, listing, mpu_checksums, tagging
 from kumoi.services.s3.attributes import object_attrs
 from kumoi.services.s3.base import body_chunks, etag_of, utc
 from kumoi.services.s3.content import iter_range
 from kumoi.services.s3.copy import CopyOperations
 from kumoi.services.s3.owner import owner_of
+from kumoi.storage.blob import crypto
 from kumoi.storage.meta.contract import (
     BlobPart,
     BucketMissing,
@@ -72,6 +76,8 @@ class MultipartOperations(CopyOperations):
         checksum_type = mpu_checksums.checksum_type(algorithm, requested_type)
         tags = tagging.from_header(request["Tagging"]) if "Tagging" in request else None
         attrs = object_attrs(request, {}, ctx.account_id, tags)
+        chosen = self.write_encryption(ctx, bucket, request)
+        attrs[encryption.ATTR] = chosen.attr
         upload = UploadRecord(
             upload_id=_new_upload_id(),
             bucket=bucket.name,
@@ -89,6 +95,7 @@ class MultipartOperations(CopyOperations):
         except BucketMissing:
             raise errors.no_such_bucket(bucket.name) from None
         output: dict[str, Any] = {"Bucket": bucket.name, "Key": upload.key, "UploadId": upload.upload_id}
+        output.update(encryption.output_members(chosen.attr))
         if declared is not None:
             output["ChecksumAlgorithm"] = algorithm.upper()
             output["ChecksumType"] = checksum_type
@@ -106,7 +113,8 @@ class MultipartOperations(CopyOperations):
         if size > MAX_PART_SIZE:
             raise errors.entity_too_large(size, MAX_PART_SIZE)
         algorithms = _part_algorithms(upload, request)
-        info = await self.write_blob(body_chunks(body, size), algorithms)
+        sealer = self._part_sealer(upload, request)
+        info = await self.write_blob(body_chunks(body, size), algorithms, sealer)
         try:
             checksums.verify_content_md5(request.get("ContentMD5"), info.md5)
             trailers: dict[str, str] = getattr(body, "trailers", None) or {}
@@ -120,17 +128,42 @@ class MultipartOperations(CopyOperations):
         await self._store_part(part)
         output: dict[str, Any] = {"ETag": part.etag}
         output.update(_part_checksum_members(upload, stored))
+        output.update(encryption.output_members(upload.attrs["Object"].get(encryption.ATTR)))
         return output
+
+    def _part_sealer(self, upload: UploadRecord, request: dict[str, Any]) -> crypto.ChunkCipher | None:
+        """How a part of ``upload`` is sealed; an SSE-C upload needs its key again, as S3 requires."""
+        attr: dict[str, Any] = upload.attrs["Object"].get(encryption.ATTR) or {}
+        given = encryption.customer_key(request)
+        if "KeyCheck" in attr:
+            if given is None:
+                raise errors.invalid_request(
+                    "The multipart upload initiate requested encryption. Subsequent part requests must "
+                    "include the appropriate encryption parameters."
+                )
+            if not crypto.key_matches(given.key, attr["KeyCheck"]):
+                raise errors.invalid_request(
+                    "The provided encryption parameters did not match the ones used originally."
+                )
+            return crypto.sealer_for_customer(given.key)
+        if given is not None:
+            raise errors.invalid_request(
+                "The provided encryption parameters did not match the ones used originally."
+            )
+        if attr.get("Sealed") and self._keyring is not None:
+            return crypto.sealer_for_master(self._keyring)
+        return None
 
     async def upload_part_copy(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         upload = await self._upload(ctx, request)
         number = _part_number(request)
-        _source, record = await self.source_object(ctx, request)
+        _source, record, unseal = await self.source_object(ctx, request)
+        sealer = self._part_sealer(upload, request)
         offset, length = _copy_range(request.get("CopySourceRange"), record.size)
         if length > MAX_PART_SIZE:
             raise errors.entity_too_large(length, MAX_PART_SIZE)
         info = await self.write_blob(
-            iter_range(self._blobs, record, offset, length), _part_algorithms(upload, {})
+            iter_range(self._blobs, record, offset, length, unseal), _part_algorithms(upload, {}), sealer
         )
         stored = checksums.verify(info.checksums, {})
         now = self._clock.now()
@@ -138,7 +171,10 @@ class MultipartOperations(CopyOperations):
         await self._store_part(part)
         result: dict[str, Any] = {"ETag": part.etag, "LastModified": utc(now)}
         result.update(_part_checksum_members(upload, stored))
-        return {"CopyPartResult": result}
+        return {
+            "CopyPartResult": result,
+            **encryption.output_members(upload.attrs["Object"].get(encryption.ATTR)),
+        }
 
     async def _store_part(self, part: PartRecord) -> None:
         try:
@@ -197,6 +233,7 @@ class MultipartOperations(CopyOperations):
             "Key": upload.key,
             "ETag": etag,
         }
+        output.update(encryption.output_members(attrs.get(encryption.ATTR)))
         if upload.attrs.get("Declared") or request.get("ChecksumType"):
             output.update(checksums.output_members(stored))
             output["ChecksumType"] = upload.attrs["ChecksumType"]

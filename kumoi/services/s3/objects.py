@@ -8,7 +8,7 @@ from kumoi.core.checksums import Digests
 from kumoi.core.context import RequestContext
 from kumoi.core.errors import ServiceError
 from kumoi.core.streams import BodyStream, BytesBody
-from kumoi.services.s3 import checksums, conditions, errors, tagging
+from kumoi.services.s3 import checksums, conditions, encryption, errors, tagging
 from kumoi.services.s3.attributes import object_attrs, object_headers
 from kumoi.services.s3.base import INLINE_MAX, S3Base, body_chunks, etag_of, read_all
 from kumoi.services.s3.content import open_range, part_span
@@ -44,6 +44,8 @@ class ObjectOperations(S3Base):
         algorithms = checksums.requested(request)
         # Validate everything the request says before reading its body.
         object_attrs(request, {}, ctx.account_id, tags)
+        chosen = self.write_encryption(ctx, bucket, request)
+        sealer = self.sealer(chosen)
         now = self._clock.now()
         if size <= INLINE_MAX:
             data = await read_all(body, size)
@@ -51,9 +53,10 @@ class ObjectOperations(S3Base):
             digests.update(data)
             md5 = digests.md5()
             stored = _verified(request, body, md5, digests.checksums())
-            record = ObjectRecord(bucket.name, key, size, etag_of(md5), now, inline=data)
+            inline = data if sealer is None else sealer.seal_all(data)
+            record = ObjectRecord(bucket.name, key, size, etag_of(md5), now, inline=inline)
         else:
-            info = await self.write_blob(body_chunks(body, size), algorithms)
+            info = await self.write_blob(body_chunks(body, size), algorithms, sealer)
             try:
                 stored = _verified(request, body, info.md5, info.checksums)
             except BaseException:
@@ -61,9 +64,11 @@ class ObjectOperations(S3Base):
                 raise
             record = ObjectRecord(bucket.name, key, info.size, etag_of(info.md5), now, blob_id=info.blob_id)
         record.attrs = object_attrs(request, stored, ctx.account_id, tags)
+        record.attrs[encryption.ATTR] = chosen.attr
         await self.store_object(record, condition)
         output: dict[str, Any] = {"ETag": record.etag, "Size": record.size}
         output.update(checksums.output_members(stored))
+        output.update(encryption.output_members(chosen.attr))
         return output
 
     async def store_object(
@@ -88,6 +93,7 @@ class ObjectOperations(S3Base):
 
     async def get_object(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         record = await self._object(ctx, request["Bucket"], request["Key"])
+        unseal = self.unseal(record, request)
         conditions.check_read(request, record)
         output = object_headers(record, request)
         byte_range = _requested_range(request, record, output)
@@ -97,11 +103,12 @@ class ObjectOperations(S3Base):
             offset, length = byte_range.start, byte_range.length
             output["ContentRange"] = byte_range.content_range(record.size)
         output["ContentLength"] = length
-        output["Body"] = await open_range(self._blobs, record, offset, length)
+        output["Body"] = await open_range(self._blobs, record, offset, length, unseal)
         return output
 
     async def head_object(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         record = await self._object(ctx, request["Bucket"], request["Key"])
+        self.unseal(record, request)
         conditions.check_read(request, record)
         output = object_headers(record, request)
         byte_range = _requested_range(request, record, output)

@@ -21,11 +21,12 @@ from kumoi.core.errors import ServiceError
 from kumoi.protocol.rest_s3 import S3_NAMESPACE
 from kumoi.protocol.rest_values import parse_timestamp
 from kumoi.protocol.xml import XmlError, XmlWriter, parse
-from kumoi.services.s3 import checksums, errors, tagging
+from kumoi.services.s3 import checksums, encryption, errors, tagging
 from kumoi.services.s3.attributes import object_attrs
 from kumoi.services.s3.base import INLINE_MAX, etag_of
 from kumoi.services.s3.form import FilePart, FormReader, boundary_of
 from kumoi.services.s3.objects import ObjectOperations
+from kumoi.storage.blob import crypto
 from kumoi.storage.meta.contract import ObjectRecord
 
 #: The largest file a form may upload (as a single PUT).
@@ -76,8 +77,13 @@ class PostObjectOperations(ObjectOperations):
         )
         object_attrs(members, {}, verified.credential.account_id, tags)
         limit = verified.length_range or LengthRange(0, MAX_POST_SIZE)
-        record, stored = await self._store_file(bucket.name, key, reader.file_chunks(), members, limit)
+        chosen = self.write_encryption(ctx, bucket, members)
+        sealer = self.sealer(chosen)
+        record, stored = await self._store_file(
+            bucket.name, key, reader.file_chunks(), members, limit, sealer
+        )
         record.attrs = object_attrs(members, stored, verified.credential.account_id, tags)
+        record.attrs[encryption.ATTR] = chosen.attr
         await self.store_object(record, None)
         return _answer(ctx, fields, bucket.name, key, record.etag)
 
@@ -88,6 +94,7 @@ class PostObjectOperations(ObjectOperations):
         chunks: AsyncIterator[bytes],
         members: dict[str, Any],
         limit: LengthRange,
+        sealer: crypto.ChunkCipher | None,
     ) -> tuple[ObjectRecord, dict[str, str]]:
         algorithms = checksums.requested(members)
         now = self._clock.now()
@@ -105,7 +112,8 @@ class PostObjectOperations(ObjectOperations):
             digests = Digests(algorithms)
             digests.update(data)
             stored = checksums.verify(digests.checksums(), checksums.expected_values(members, {}))
-            return ObjectRecord(bucket, key, size, etag_of(digests.md5()), now, inline=data), stored
+            inline = data if sealer is None else sealer.seal_all(data)
+            return ObjectRecord(bucket, key, size, etag_of(digests.md5()), now, inline=inline), stored
 
         async def rest() -> AsyncIterator[bytes]:
             total = size
@@ -117,7 +125,7 @@ class PostObjectOperations(ObjectOperations):
                 yield chunk
             _check_minimum(total, limit.minimum)
 
-        info = await self.write_blob(rest(), algorithms)
+        info = await self.write_blob(rest(), algorithms, sealer)
         try:
             stored = checksums.verify(info.checksums, checksums.expected_values(members, {}))
         except BaseException:

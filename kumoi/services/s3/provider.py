@@ -9,22 +9,36 @@ from __future__ import annotations
 
 from kumoi.auth.post_policy import PostPolicyVerifier
 from kumoi.core.clock import Clock
+from kumoi.services.s3.bucket_encryption import BucketEncryptionOperations
 from kumoi.services.s3.buckets import BucketOperations
 from kumoi.services.s3.cors import CorsOperations
 from kumoi.services.s3.multipart import MultipartOperations
 from kumoi.services.s3.post_object import PostObjectOperations
 from kumoi.services.s3.tagging import TaggingOperations
+from kumoi.storage.blob import crypto
 from kumoi.storage.blob.contract import BlobStore
 from kumoi.storage.meta.contract import MetadataStore
 
 
 class S3Provider(
-    BucketOperations, TaggingOperations, CorsOperations, PostObjectOperations, MultipartOperations
+    BucketOperations,
+    BucketEncryptionOperations,
+    TaggingOperations,
+    CorsOperations,
+    PostObjectOperations,
+    MultipartOperations,
 ):
     """Every implemented S3 operation (see the mixins for each group's rules)."""
 
     def __init__(
-        self, meta: MetadataStore, blobs: BlobStore, clock: Clock, post_policy: PostPolicyVerifier
+        self,
+        meta: MetadataStore,
+        blobs: BlobStore,
+        clock: Clock,
+        post_policy: PostPolicyVerifier,
+        keyring: crypto.Keyring | None = None,
+        *,
+        seal_at_rest: bool = True,
     ) -> None:
-        super().__init__(meta, blobs, clock)
+        super().__init__(meta, blobs, clock, keyring, seal_at_rest=seal_at_rest)
         self._post_policy = post_policy

@@ -29,6 +29,16 @@ class BlobInfo:
     checksums: dict[str, bytes] = field(default_factory=dict)
 
 
+class Sealer(Protocol):
+    """Encrypts a blob as it is written (see :mod:`kumoi.storage.blob.crypto` for the layout):
+    ``header`` first, then every ``chunk_size`` plaintext bytes sealed on their own."""
+
+    header: bytes
+    chunk_size: int
+
+    def seal(self, index: int, data: bytes | memoryview, final: bool) -> bytes: ...
+
+
 class BlobWriter(Protocol):
     blob_id: str
 
@@ -50,7 +60,10 @@ class BlobStore(Protocol):
 
     async def close(self) -> None: ...
 
-    def new_writer(self, checksums: Iterable[str] = ()) -> BlobWriter: ...
+    def new_writer(self, checksums: Iterable[str] = (), sealer: Sealer | None = None) -> BlobWriter:
+        """A writer; with a ``sealer`` the file holds sealed chunks while ``BlobInfo`` (size and
+        digests) still describes the plaintext."""
+        ...
 
     async def write_stream(
         self, stream: BodyStream, checksums: Iterable[str] = (), limit: int | None = None
@@ -60,7 +73,8 @@ class BlobStore(Protocol):
         ...
 
     async def open(self, blob_id: str, offset: int = 0, length: int | None = None) -> FileBody:
-        """Open a committed blob for reading ``length`` bytes from ``offset``."""
+        """Open a committed blob for reading ``length`` bytes from ``offset`` (raw file bytes: a
+        sealed blob is decrypted by its reader)."""
         ...
 
     async def delete(self, blob_id: str) -> None:

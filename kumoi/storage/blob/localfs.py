@@ -17,6 +17,11 @@ parents), rename into place, fsync the directory. Any failure aborts: the stagin
 renamed file, if the failure came after the rename) is removed, and the error propagates.
 ``start`` empties ``tmp/``, removing what a crash left there.
 
+Sealing: a writer given a :class:`~kumoi.storage.blob.contract.Sealer` hashes the plaintext as
+usual, but the write job seals each whole chunk (on the I/O thread, so encryption overlaps
+hashing) and writes it at its sealed offset after the header. The writer always keeps the last
+1..``chunk_size`` bytes back, so the final chunk is sealed as final at commit.
+
 Fault injection: a :class:`~kumoi.storage.faults.FaultPlan` is checked before every ``open``,
 ``write``, ``fsync``, ``mkdir`` and ``rename``.
 """
@@ -39,7 +44,7 @@ from typing import Any, TypeVar
 from kumoi.core.checksums import Digests
 from kumoi.core.http import FileBody
 from kumoi.core.streams import DEFAULT_CHUNK, BodyStream, BodyTooLarge
-from kumoi.storage.blob.contract import BlobInfo
+from kumoi.storage.blob.contract import BlobInfo, Sealer
 from kumoi.storage.faults import NO_FAULTS, FaultPlan
 
 T = TypeVar("T")
@@ -179,8 +184,8 @@ class LocalBlobStore:
 
     # -- writing -----------------------------------------------------------------------------
 
-    def new_writer(self, checksums: Iterable[str] = ()) -> LocalBlobWriter:
-        return LocalBlobWriter(self, new_blob_id(), Digests(checksums))
+    def new_writer(self, checksums: Iterable[str] = (), sealer: Sealer | None = None) -> LocalBlobWriter:
+        return LocalBlobWriter(self, new_blob_id(), Digests(checksums), sealer)
 
     async def write_stream(
         self, stream: BodyStream, checksums: Iterable[str] = (), limit: int | None = None
@@ -242,8 +247,11 @@ _OPEN, _COMMITTED, _ABORTED = "open", "committed", "aborted"
 class LocalBlobWriter:
     """Streams one blob into a staging file; see the module docstring for the pipeline."""
 
-    def __init__(self, store: LocalBlobStore, blob_id: str, digests: Digests) -> None:
+    def __init__(
+        self, store: LocalBlobStore, blob_id: str, digests: Digests, sealer: Sealer | None = None
+    ) -> None:
         self.blob_id = blob_id
+        self._sealer = sealer
         self._store = store
         self._digests = digests
         self._buffer = bytearray()
@@ -265,6 +273,9 @@ class LocalBlobWriter:
         if not data:
             return
         self.size += len(data)
+        if self._sealer is not None:
+            await self._write_sealed(data)
+            return
         if not self._buffer and len(data) >= FLUSH_SIZE:
             await self._flush(data)
             return
@@ -274,14 +285,37 @@ class LocalBlobWriter:
             self._buffer.clear()
             await self._flush(chunk)
 
-    async def _flush(self, chunk: bytes) -> None:
+    async def _write_sealed(self, data: bytes) -> None:
+        """Buffer, and flush whole chunks while keeping at least one byte back for the final one."""
+        assert self._sealer is not None
+        size = self._sealer.chunk_size
+        if not self._buffer and len(data) > FLUSH_SIZE:
+            # A large write is flushed straight from the caller's bytes, but for its tail (at least
+            # one byte, so the final chunk is sealed at commit).
+            take = (len(data) - 1) // size * size
+            await self._flush(data[:take])
+            self._buffer += memoryview(data)[take:]
+            return
+        self._buffer += data
+        if len(self._buffer) > FLUSH_SIZE:
+            take = (len(self._buffer) - 1) // size * size
+            with memoryview(self._buffer) as view:
+                chunk = bytes(view[:take])
+            del self._buffer[:take]
+            await self._flush(chunk)
+
+    async def _flush(self, chunk: bytes, final: bool = False) -> None:
         store = self._store
         if self._fd < 0:
             self._fd = await store.run(self._open_tmp)
         if self._hashing is not None:
             await self._hashing
         self._hashing = store.run(self._digests.update, chunk)
-        self._writes.append((store.run(_pwrite_all, self._fd, chunk, self._offset, store.faults), len(chunk)))
+        if self._sealer is None:
+            job = store.run(_pwrite_all, self._fd, chunk, self._offset, store.faults)
+        else:
+            job = store.run(self._seal_and_write, chunk, self._offset, final)
+        self._writes.append((job, len(chunk)))
         self._offset += len(chunk)
         self._in_flight += len(chunk)
         if self._offset - self._synced_at >= SYNC_EVERY:
@@ -294,7 +328,28 @@ class LocalBlobWriter:
 
     def _open_tmp(self) -> int:
         self._store.faults.check("open")
-        return os.open(self._tmp, _TMP_FLAGS, _FILE_MODE)
+        fd = os.open(self._tmp, _TMP_FLAGS, _FILE_MODE)
+        if self._sealer is not None:
+            try:
+                _pwrite_all(fd, self._sealer.header, 0, self._store.faults)
+            except BaseException:
+                os.close(fd)
+                raise
+        return fd
+
+    def _seal_and_write(self, data: bytes, offset: int, final: bool) -> None:
+        sealer = self._sealer
+        assert sealer is not None
+        size = sealer.chunk_size
+        first = offset // size
+        count = max(1, -(-len(data) // size))
+        view = memoryview(data)
+        sealed = b"".join(
+            sealer.seal(first + i, view[i * size : (i + 1) * size], final and i == count - 1)
+            for i in range(count)
+        )
+        tag = (len(sealed) - len(data)) // count
+        _pwrite_all(self._fd, sealed, len(sealer.header) + offset + first * tag, self._store.faults)
 
     def _datasync(self) -> None:
         _fsync(self._fd, self._store.faults, data_only=True)
@@ -321,10 +376,10 @@ class LocalBlobWriter:
                 self._buffer.clear()
                 info = await self._store.run(self._write_whole, data)
             else:
-                if self._buffer:
+                if self._buffer or self._sealer is not None:
                     chunk = bytes(self._buffer)
                     self._buffer.clear()
-                    await self._flush(chunk)
+                    await self._flush(chunk, final=True)
                 await self._drain()
                 info = await self._store.run(self._finish)
         except BaseException:
@@ -337,7 +392,10 @@ class LocalBlobWriter:
         """The one-hop path of a blob that fits in the buffer."""
         self._digests.update(data)
         self._fd = self._open_tmp()
-        _pwrite_all(self._fd, data, 0, self._store.faults)
+        if self._sealer is None:
+            _pwrite_all(self._fd, data, 0, self._store.faults)
+        else:
+            self._seal_and_write(data, 0, True)
         return self._finish()
 
     def _finish(self) -> BlobInfo:
