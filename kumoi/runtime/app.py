@@ -19,7 +19,7 @@ from kumoi.auth.credentials import StaticCredentials, root_credential
 from kumoi.auth.sigv4 import SigV4Verifier
 from kumoi.config import Settings
 from kumoi.core.clock import Clock
-from kumoi.runtime import init_hooks, tls
+from kumoi.runtime import init_hooks, keys, tls
 from kumoi.runtime.wiring import build_authorizer, build_services
 from kumoi.runtime.wiring.deps import Deps
 from kumoi.server.app import Application
@@ -199,7 +199,9 @@ class Kumoi:
         target = directory / f"snapshot-{time.time_ns()}.tar"
         self._gc_pauses += 1
         try:
-            count = await snapshot.save(self.meta.db, self.blobs, target, __version__)
+            count = await snapshot.save(
+                self.meta.db, self.blobs, target, __version__, self.settings.data_dir / keys.KEYS_DIR
+            )
         finally:
             self._gc_pauses -= 1
         log.info("snapshot %s written with %d blobs", target, count)

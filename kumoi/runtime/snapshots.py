@@ -9,6 +9,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from kumoi.runtime.keys import KEYS_DIR
 from kumoi.storage.snapshot import META_NAME, SnapshotError, load
 
 _CHUNK = 1 << 20
@@ -20,7 +21,7 @@ def run_command(args: argparse.Namespace) -> int:
             return _reset(args.data_dir)
         if args.action == "save":
             return _save(args.endpoint, args.file)
-        count = load(args.file, args.data_dir)
+        count = load(args.file, args.data_dir, args.data_dir / KEYS_DIR)
         print(f"loaded {args.file} into {args.data_dir} ({count} blobs); start kumoi on it")
         return 0
     except (SnapshotError, OSError, urllib.error.URLError) as exc:

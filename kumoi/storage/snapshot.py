@@ -3,7 +3,9 @@
 A snapshot is a tar file holding ``manifest.json``, ``meta.sqlite3`` (taken with SQLite's online
 backup API on a reader connection: a consistent point in time while writes go on) and
 ``blobs/<id>`` for every blob the copied metadata references (any ``*blob_id*`` column, minus queued
-garbage). The caller keeps garbage collection paused while :func:`save` runs, so no referenced blob
+garbage), and ``secrets/<name>`` for the files of a secrets directory the caller names (the
+encryption master keys: without them the blobs could not be read). The caller keeps garbage
+collection paused while :func:`save` runs, so no referenced blob
 disappears before it is copied. :func:`load` unpacks a snapshot into an empty data directory; the
 next start migrates its schema if it came from an older kumoi.
 """
@@ -30,13 +32,14 @@ class SnapshotError(ValueError):
     """The file is not a kumoi snapshot, or the target directory is not empty."""
 
 
-async def save(db: Database, blobs: LocalBlobStore, target: Path, version: str) -> int:
-    """Write a snapshot to ``target``; returns the number of blobs in it."""
+async def save(
+    db: Database, blobs: LocalBlobStore, target: Path, version: str, secrets: Path | None = None
+) -> int:
+    """Write a snapshot to ``target``, with the files of ``secrets``; returns the number of blobs in it."""
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
         copy = Path(tmp) / META_NAME
         await db.read(_backup_to(copy))
-        blob_ids = _referenced_blobs(copy)
-        return await blobs.run(_write_tar, target, copy, blob_ids, blobs.path_of, version)
+        return await blobs.run(_write_tar, target, copy, blobs.path_of, version, secrets)
 
 
 def _backup_to(copy: Path) -> Callable[[sqlite3.Connection], None]:
@@ -73,8 +76,10 @@ def _referenced_blobs(path: Path) -> list[str]:
 
 
 def _write_tar(
-    target: Path, meta: Path, blob_ids: list[str], path_of: Callable[[str], Path], version: str
+    target: Path, meta: Path, path_of: Callable[[str], Path], version: str, secrets: Path | None
 ) -> int:
+    blob_ids = _referenced_blobs(meta)
+    secret_files = sorted(p for p in secrets.iterdir() if p.is_file()) if secrets and secrets.is_dir() else []
     manifest = {"format": FORMAT, "kumoi": version, "created": time.time(), "blobs": len(blob_ids)}
     partial = target.with_name(target.name + ".partial")
     with tarfile.open(partial, "w") as tar:
@@ -85,12 +90,15 @@ def _write_tar(
         tar.add(meta, META_NAME)
         for blob_id in blob_ids:
             tar.add(path_of(blob_id), f"blobs/{blob_id}")
+        for path in secret_files:
+            tar.add(path, f"secrets/{path.name}")
     partial.replace(target)
     return len(blob_ids)
 
 
-def load(snapshot: Path, data_dir: Path) -> int:
-    """Unpack ``snapshot`` into ``data_dir`` (which must be empty or absent); returns the blob count."""
+def load(snapshot: Path, data_dir: Path, secrets: Path | None = None) -> int:
+    """Unpack ``snapshot`` into ``data_dir`` (which must be empty or absent) and its secrets into
+    ``secrets`` (owner-only permissions); returns the blob count."""
     if data_dir.exists() and any(data_dir.iterdir()):
         raise SnapshotError(f"{data_dir} is not empty: load a snapshot into an empty data directory")
     blobs = LocalBlobStore(data_dir / "blobs")
@@ -111,6 +119,11 @@ def load(snapshot: Path, data_dir: Path) -> int:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 _extract(tar, member, target)
                 count += 1
+            elif name.startswith("secrets/") and secrets is not None:
+                secrets.mkdir(mode=0o700, parents=True, exist_ok=True)
+                target = secrets / Path(name).name
+                _extract(tar, member, target)
+                target.chmod(0o600)
     return count
 
 
