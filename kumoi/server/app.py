@@ -83,7 +83,12 @@ class Application:
 
     async def _handle(self, request: HttpRequest) -> _Outcome:
         if request.path.startswith(InternalEndpoints.PREFIXES):
-            response = await self._internal.handle(request)
+            try:
+                response = await self._internal.handle(request)
+            except Exception:
+                request_id = _new_request_id("json")
+                log.exception("internal endpoint %s failed (request id %s)", request.path, request_id)
+                response = _plain_error(internal_error(request_id), request_id)
             if response is not None:
                 return _Outcome(response, "-", "")
         if not self._hosts.allows(request.host):

@@ -23,8 +23,10 @@ from pathlib import Path
 
 from kumoi.storage.blob.localfs import LocalBlobStore
 from kumoi.storage.meta.sqlite.engine import Database
+from kumoi.storage.meta.sqlite.s3 import load_manifest
 
 META_NAME = "meta.sqlite3"
+_LEDGER_TABLES = frozenset({"blob_intents", "blob_garbage"})
 FORMAT = 1
 
 
@@ -54,22 +56,23 @@ def _backup_to(copy: Path) -> Callable[[sqlite3.Connection], None]:
 
 
 def _referenced_blobs(path: Path) -> list[str]:
+    """Blob ids the records of the copied database reference: ``*blob_id*`` columns and multipart
+    manifests, skipping the blob ledger (intents may name blobs still being written, garbage is
+    unreferenced by definition)."""
     conn = sqlite3.connect(path)
     try:
         tables = [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         referenced: set[str] = set()
         for table in tables:
-            if table == "blob_garbage":
+            if table in _LEDGER_TABLES:
                 continue
             for column in conn.execute(f'PRAGMA table_info("{table}")'):
                 name = column[1]
+                values = conn.execute(f'SELECT "{name}" FROM "{table}" WHERE "{name}" IS NOT NULL')
                 if "blob_id" in name:
-                    referenced.update(
-                        row[0]
-                        for row in conn.execute(f'SELECT "{name}" FROM "{table}" WHERE "{name}" IS NOT NULL')
-                    )
-        if "blob_garbage" in tables:
-            referenced -= {row[0] for row in conn.execute("SELECT blob_id FROM blob_garbage")}
+                    referenced.update(row[0] for row in values)
+                elif name == "manifest":
+                    referenced.update(blob_id for (text,) in values for blob_id, _size in load_manifest(text))
         return sorted(referenced)
     finally:
         conn.close()

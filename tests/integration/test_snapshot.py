@@ -9,6 +9,8 @@ from pathlib import Path
 
 from tests.support.server import running_server
 
+MULTIPART = [b"a" * 5 * 1024 * 1024, b"b" * 1000]
+
 
 def kumoi(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "kumoi", *args], capture_output=True, text=True, timeout=120)
@@ -22,6 +24,19 @@ def test_snapshot_round_trip_while_writing(tmp_path: Path) -> None:
         s3.create_bucket(Bucket="kept")
         s3.put_object(Bucket="kept", Key="small", Body=small)
         s3.put_object(Bucket="kept", Key="large", Body=large)
+        upload = s3.create_multipart_upload(Bucket="kept", Key="multipart")["UploadId"]
+        parts = [
+            {
+                "PartNumber": n,
+                "ETag": s3.upload_part(
+                    Bucket="kept", Key="multipart", UploadId=upload, PartNumber=n, Body=part
+                )["ETag"],
+            }
+            for n, part in enumerate(MULTIPART, start=1)
+        ]
+        s3.complete_multipart_upload(
+            Bucket="kept", Key="multipart", UploadId=upload, MultipartUpload={"Parts": parts}
+        )
         url = sqs.create_queue(QueueName="kept")["QueueUrl"]
         sqs.send_message(QueueUrl=url, MessageBody="remember me")
         stop = threading.Event()
@@ -50,6 +65,7 @@ def test_snapshot_round_trip_while_writing(tmp_path: Path) -> None:
         s3, sqs = server.client("s3"), server.client("sqs")
         assert s3.get_object(Bucket="kept", Key="small")["Body"].read() == small
         assert s3.get_object(Bucket="kept", Key="large")["Body"].read() == large
+        assert s3.get_object(Bucket="kept", Key="multipart")["Body"].read() == b"".join(MULTIPART)
         for item in s3.list_objects_v2(Bucket="kept", Prefix="busy/").get("Contents", []):
             n = int(item["Key"].split("/")[1])
             assert s3.get_object(Bucket="kept", Key=item["Key"])["Body"].read() == b"x" * (n % 3 * 70_000)

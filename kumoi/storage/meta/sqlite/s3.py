@@ -30,6 +30,7 @@ from kumoi.storage.meta.contract import (
     PartRecord,
     PartsChanged,
     PutCondition,
+    S3EventRow,
     UploadMissing,
     UploadRecord,
 )
@@ -54,6 +55,12 @@ _LIST_BUCKETS = range_sql(
     "ORDER BY name LIMIT :limit",
     "name",
 )
+
+_ENQUEUE_EVENT = "INSERT INTO s3_event_outbox (destination, payload) VALUES (?, ?)"
+_PENDING_EVENTS = (
+    "SELECT row_id, destination, payload FROM s3_event_outbox WHERE row_id > ? ORDER BY row_id LIMIT ?"
+)
+_FINISH_EVENT = "DELETE FROM s3_event_outbox WHERE row_id = ?"
 
 _GET_OBJECT = f"SELECT {_OBJECT_COLUMNS} FROM objects WHERE bucket = ? AND key = ?"
 _CURRENT = "SELECT etag, blob_id, manifest FROM objects WHERE bucket = ? AND key = ?"
@@ -103,7 +110,8 @@ _LIST_UPLOADS = range_sql(
 _OLD_UPLOADS = f"SELECT {_UPLOAD_COLUMNS} FROM s3_uploads WHERE initiated < ? ORDER BY initiated LIMIT ?"
 
 
-def _load_manifest(text: str) -> list[tuple[str, int]]:
+def load_manifest(text: str) -> list[tuple[str, int]]:
+    """(blob id, size) of each part a multipart object's ``manifest`` column lists."""
     return [(str(blob_id), int(size)) for blob_id, size in json.loads(text)]
 
 
@@ -112,7 +120,7 @@ def _bucket(row: tuple[Any, ...]) -> BucketRecord:
 
 
 def _object(row: tuple[Any, ...]) -> ObjectRecord:
-    manifest = None if row[8] is None else [BlobPart(blob, size) for blob, size in _load_manifest(row[8])]
+    manifest = None if row[8] is None else [BlobPart(blob, size) for blob, size in load_manifest(row[8])]
     return ObjectRecord(row[0], row[1], row[2], row[3], row[4], row[5], row[7], load_doc(row[6]), manifest)
 
 
@@ -143,7 +151,7 @@ def _object_row(record: ObjectRecord) -> tuple[Any, ...]:
 
 def _blobs_of_row(blob_id: str | None, manifest: str | None) -> list[str]:
     if manifest is not None:
-        return [blob_id for blob_id, _size in _load_manifest(manifest)]
+        return [blob_id for blob_id, _size in load_manifest(manifest)]
     return [] if blob_id is None else [blob_id]
 
 
@@ -405,6 +413,30 @@ class SqliteS3Repository:
             return [_upload(row) for row in conn.execute(_OLD_UPLOADS, (cutoff, limit))]
 
         return await self._db.read(job)
+
+    async def enqueue_events(self, rows: list[S3EventRow]) -> None:
+        values = [(row.destination, dump_doc({"body": row.body, "base_url": row.base_url})) for row in rows]
+
+        def job(conn: sqlite3.Connection) -> list[int]:
+            return [int(conn.execute(_ENQUEUE_EVENT, value).lastrowid or 0) for value in values]
+
+        ids = await self._db.write(job)
+        for row, row_id in zip(rows, ids, strict=True):
+            row.row_id = row_id
+
+    async def pending_events(self, after: int, limit: int) -> list[S3EventRow]:
+        def job(conn: sqlite3.Connection) -> list[S3EventRow]:
+            rows: list[S3EventRow] = []
+            for row_id, destination, payload in conn.execute(_PENDING_EVENTS, (after, limit)):
+                doc = load_doc(payload)
+                rows.append(S3EventRow(destination, doc["body"], doc["base_url"], row_id))
+            return rows
+
+        return await self._db.read(job)
+
+    async def finish_events(self, row_ids: list[int]) -> None:
+        keys = [(row_id,) for row_id in row_ids]
+        await self._db.write(lambda conn: conn.executemany(_FINISH_EVENT, keys))
 
 
 def _delete_one(conn: sqlite3.Connection, bucket: str, key: str) -> ObjectRecord | None:
