@@ -1,7 +1,8 @@
 """Delivering messages to a queue from another service (SNS subscriptions, S3 event notifications).
 
 Services may not import each other, so the sender programs against :class:`QueueDelivery`, a
-small protocol that the SQS service implements and the composition root hands over. A delivery
+small protocol that the SQS service implements and the composition root hands over
+(:class:`TopicDelivery` likewise for SNS topics). A delivery
 follows the rules of ``SendMessageBatch`` for the target queue (validation, delay, FIFO group and
 deduplication, durability before returning) and wakes the queue's long-polling receivers.
 """
@@ -40,4 +41,14 @@ class QueueDelivery(Protocol):
         their message ids, in order. Raise :class:`~kumoi.core.errors.ServiceError`:
         ``QueueDoesNotExist`` for an unknown queue, or the error SendMessage would give for
         the first invalid message (nothing is stored then)."""
+        ...
+
+
+class TopicDelivery(Protocol):
+    async def publish_to_topic(self, topic_arn: str, message: str, subject: str | None, base_url: str) -> str:
+        """Publish ``message`` to the standard topic ``topic_arn`` as its owner would (stored
+        durably for every subscription before returning) and return the message id.
+        ``base_url`` is kumoi's endpoint for the links in the envelope. Raise
+        :class:`~kumoi.core.errors.ServiceError`: ``NotFound`` for an unknown topic,
+        ``InvalidParameter`` for a FIFO topic (it needs a message group)."""
         ...

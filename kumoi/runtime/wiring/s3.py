@@ -1,5 +1,6 @@
 """S3: rest-xml, path-style and virtual-host style; CORS on responses; multipart expiry; the
-master keyring for encryption at rest (:mod:`kumoi.runtime.keys`)."""
+master keyring for encryption at rest (:mod:`kumoi.runtime.keys`); event notifications, delivered
+through the SQS and SNS providers of this composition root by a long-lived drainer task."""
 
 from __future__ import annotations
 
@@ -8,16 +9,20 @@ from kumoi.protocol import rest_s3
 from kumoi.protocol.restxml import RestXmlCodec
 from kumoi.protocol.spec import service_model
 from kumoi.runtime.keys import load_keyring
+from kumoi.runtime.wiring import sns, sqs
 from kumoi.runtime.wiring.deps import Deps
 from kumoi.server.dispatch import PeriodicTask, ServiceBinding, bind_operations
 from kumoi.server.route import ServiceRoutes
 from kumoi.services.s3.cors import CorsResponseHook
+from kumoi.services.s3.event_outbox import EventOutbox
 from kumoi.services.s3.provider import S3Provider
 
 NAME = "s3"
 PROVIDER = S3Provider
 #: How often incomplete multipart uploads past their expiry are looked for.
 UPLOAD_EXPIRY_INTERVAL_SECONDS = 60.0
+#: Pause before the event notification drainer is (re)started.
+EVENTS_RESTART_SECONDS = 0.05
 
 
 def binding(deps: Deps) -> ServiceBinding:
@@ -30,8 +35,15 @@ def binding(deps: Deps) -> ServiceBinding:
     )
     settings = deps.settings
     keyring = load_keyring(settings.data_dir, settings.master_key_file)
+    events = EventOutbox(deps.meta.s3, deps.clock, sqs.delivery(deps), sns.delivery(deps))
     provider = S3Provider(
-        deps.meta, deps.blobs, deps.clock, post_policy, keyring, seal_at_rest=not settings.plaintext_at_rest
+        deps.meta,
+        deps.blobs,
+        deps.clock,
+        post_policy,
+        keyring,
+        seal_at_rest=not settings.plaintext_at_rest,
+        events=events,
     )
 
     async def expire_uploads() -> None:
@@ -42,7 +54,10 @@ def binding(deps: Deps) -> ServiceBinding:
         routes=ServiceRoutes(name=NAME, signing_name="s3", protocols=("rest-xml",)),
         codecs={"rest-xml": RestXmlCodec(model)},
         handlers=bind_operations(provider, operations),
-        tasks=(PeriodicTask("s3 multipart upload expiry", UPLOAD_EXPIRY_INTERVAL_SECONDS, expire_uploads),),
+        tasks=(
+            PeriodicTask("s3 multipart upload expiry", UPLOAD_EXPIRY_INTERVAL_SECONDS, expire_uploads),
+            PeriodicTask("s3 event notifications", EVENTS_RESTART_SECONDS, provider.drain_events),
+        ),
         anonymous_operations=frozenset(rest_s3.RAW_OPERATIONS),
         after=CorsResponseHook(deps.meta),
     )

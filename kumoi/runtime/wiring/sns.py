@@ -4,14 +4,19 @@ Deliveries to SQS go through the SQS provider's :class:`~kumoi.core.delivery.Que
 (``wiring.sqs.delivery``), so they wake that provider's long-polling receivers. The drainer is
 a long-lived service task: :meth:`SnsProvider.drain` only returns by failing, and the runtime
 then starts it again after the task's interval.
+
+The provider is built once per :class:`Deps` (as in ``wiring.sqs``): :func:`delivery` hands it
+to S3 event notifications as their :class:`~kumoi.core.delivery.TopicDelivery`.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 from typing import Any
 
 from kumoi.core.context import RequestContext
+from kumoi.core.delivery import TopicDelivery
 from kumoi.protocol.query import QueryCodec
 from kumoi.protocol.spec import service_model
 from kumoi.runtime.wiring import sqs
@@ -35,14 +40,30 @@ async def _certificate(_ctx: RequestContext, _request: dict[str, Any]) -> Mappin
     return {}
 
 
+_providers: weakref.WeakKeyDictionary[Deps, SnsProvider] = weakref.WeakKeyDictionary()
+
+
+def _provider(deps: Deps) -> SnsProvider:
+    """The one SNS provider of this composition root."""
+    existing = _providers.get(deps)
+    if existing is None:
+        existing = _providers[deps] = SnsProvider(
+            deps.meta.sns,
+            sqs.delivery(deps),
+            deps.clock,
+            load_or_create(deps.settings.data_dir / "sns"),
+        )
+    return existing
+
+
+def delivery(deps: Deps) -> TopicDelivery:
+    """What other services use to publish to topics."""
+    return _provider(deps)
+
+
 def binding(deps: Deps) -> ServiceBinding:
     model = service_model(NAME)
-    provider = SnsProvider(
-        deps.meta.sns,
-        sqs.delivery(deps),
-        deps.clock,
-        load_or_create(deps.settings.data_dir / "sns"),
-    )
+    provider = _provider(deps)
     handlers = {**bind_operations(provider, model.operation_names), CERTIFICATE_OPERATION: _certificate}
     return ServiceBinding(
         routes=ServiceRoutes(

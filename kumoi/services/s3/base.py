@@ -13,6 +13,9 @@ recovery removes what a crash leaves), so no half-written object is ever visible
 Encryption at rest: with a keyring every write is sealed (see :mod:`kumoi.services.s3.encryption`
 for which key); :meth:`S3Base.sealer` gives the cipher a write streams its blob or inline bytes
 through, and :meth:`S3Base.unseal` what a read of a sealed object needs.
+
+Event notifications: a write that changes an object calls :meth:`S3Base.notify` after its store
+transaction and before answering (see :mod:`kumoi.services.s3.event_outbox`).
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from kumoi.core.context import RequestContext
 from kumoi.core.streams import DEFAULT_CHUNK, BodyStream
 from kumoi.services.s3 import encryption, errors
 from kumoi.services.s3.content import Unseal
+from kumoi.services.s3.event_message import ObjectFacts
+from kumoi.services.s3.event_outbox import EventOutbox
 from kumoi.storage.blob import crypto
 from kumoi.storage.blob.contract import BlobInfo, BlobStore
 from kumoi.storage.meta.contract import BucketRecord, MetadataStore, ObjectRecord
@@ -55,12 +60,20 @@ class S3Base:
         keyring: crypto.Keyring | None = None,
         *,
         seal_at_rest: bool = True,
+        events: EventOutbox | None = None,
     ) -> None:
         self._meta = meta
+        self._events = events or EventOutbox(meta.s3, clock)
         self._blobs = blobs
         self._clock = clock
         self._keyring = keyring
         self._seal_at_rest = seal_at_rest and keyring is not None
+
+    async def notify(
+        self, ctx: RequestContext, bucket: BucketRecord, event: str, record: ObjectRecord
+    ) -> None:
+        """Store the notifications of ``event`` (``s3:ObjectCreated:Put``) on ``record``."""
+        await self._events.emit(ctx, bucket, event, ObjectFacts(record.key, record.size, record.etag))
 
     def write_encryption(
         self, ctx: RequestContext, bucket: BucketRecord, request: dict[str, Any]

@@ -114,6 +114,7 @@ class CopyOperations(ObjectOperations):
             await self._store_reused(target, condition)
         else:
             await self.store_object(target, condition)
+        await self.notify(ctx, bucket, "s3:ObjectCreated:Copy", target)
         result: dict[str, Any] = {"ETag": target.etag, "LastModified": utc(now)}
         result.update(checksums.output_members(stored) if checksum_type == "FULL_OBJECT" else {})
         return {"CopyObjectResult": result, **encryption.output_members(chosen.attr)}

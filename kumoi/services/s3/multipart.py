@@ -227,6 +227,9 @@ class MultipartOperations(CopyOperations):
             raise errors.no_such_key(upload.key) from None
         except ConditionFailed as failed:
             raise errors.precondition_failed(str(failed)) from None
+        bucket = await self._meta.s3.get_bucket(upload.bucket)
+        if bucket is not None:
+            await self.notify(ctx, bucket, "s3:ObjectCreated:CompleteMultipartUpload", record)
         output: dict[str, Any] = {
             "Location": f"{ctx.base_url}/{upload.bucket}/{upload.key}",
             "Bucket": upload.bucket,

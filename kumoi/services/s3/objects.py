@@ -12,6 +12,7 @@ from kumoi.services.s3 import checksums, conditions, encryption, errors, tagging
 from kumoi.services.s3.attributes import object_attrs, object_headers
 from kumoi.services.s3.base import INLINE_MAX, S3Base, body_chunks, etag_of, read_all
 from kumoi.services.s3.content import open_range, part_span
+from kumoi.services.s3.event_message import ObjectFacts
 from kumoi.services.s3.ranges import ByteRange, parse_range
 from kumoi.storage.meta.contract import (
     BucketMissing,
@@ -66,6 +67,7 @@ class ObjectOperations(S3Base):
         record.attrs = object_attrs(request, stored, ctx.account_id, tags)
         record.attrs[encryption.ATTR] = chosen.attr
         await self.store_object(record, condition)
+        await self.notify(ctx, bucket, "s3:ObjectCreated:Put", record)
         output: dict[str, Any] = {"ETag": record.etag, "Size": record.size}
         output.update(checksums.output_members(stored))
         output.update(encryption.output_members(chosen.attr))
@@ -127,7 +129,9 @@ class ObjectOperations(S3Base):
                 raise errors.no_such_key(request["Key"])
             if not conditions.etag_matches(request["IfMatch"], current.etag):
                 raise errors.precondition_failed("If-Match")
-        await self._meta.s3.delete_object(bucket.name, request["Key"])
+        removed = await self._meta.s3.delete_object(bucket.name, request["Key"])
+        if removed is not None:
+            await self._events.emit(ctx, bucket, "s3:ObjectRemoved:Delete", ObjectFacts(removed.key))
         return {}
 
     async def delete_objects(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
@@ -148,7 +152,8 @@ class ObjectOperations(S3Base):
                 failures.append({"Key": key, "Code": "KeyTooLongError", "Message": "Your key is too long"})
                 continue
             keys.append(key)
-        await self._meta.s3.delete_objects(bucket.name, keys)
+        removed = await self._meta.s3.delete_objects(bucket.name, keys)
+        await self._events.emit(ctx, bucket, "s3:ObjectRemoved:Delete", *map(ObjectFacts, removed))
         output: dict[str, Any] = {}
         if not delete.get("Quiet"):
             # S3 reports a key as deleted whether or not it existed.

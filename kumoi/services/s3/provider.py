@@ -1,4 +1,5 @@
-"""The S3 provider: buckets, objects, copies, tags, multipart uploads, CORS and form uploads.
+"""The S3 provider: buckets, objects, copies, tags, multipart uploads, CORS, form uploads and
+event notifications.
 
 Each group of operations lives in its own module, as a mixin over
 :class:`~kumoi.services.s3.base.S3Base`; this class only puts them together so the dispatcher
@@ -12,7 +13,9 @@ from kumoi.core.clock import Clock
 from kumoi.services.s3.bucket_encryption import BucketEncryptionOperations
 from kumoi.services.s3.buckets import BucketOperations
 from kumoi.services.s3.cors import CorsOperations
+from kumoi.services.s3.event_outbox import EventOutbox
 from kumoi.services.s3.multipart import MultipartOperations
+from kumoi.services.s3.notifications import NotificationOperations
 from kumoi.services.s3.post_object import PostObjectOperations
 from kumoi.services.s3.tagging import TaggingOperations
 from kumoi.storage.blob import crypto
@@ -27,6 +30,7 @@ class S3Provider(
     CorsOperations,
     PostObjectOperations,
     MultipartOperations,
+    NotificationOperations,
 ):
     """Every implemented S3 operation (see the mixins for each group's rules)."""
 
@@ -39,6 +43,7 @@ class S3Provider(
         keyring: crypto.Keyring | None = None,
         *,
         seal_at_rest: bool = True,
+        events: EventOutbox | None = None,
     ) -> None:
-        super().__init__(meta, blobs, clock, keyring, seal_at_rest=seal_at_rest)
+        super().__init__(meta, blobs, clock, keyring, seal_at_rest=seal_at_rest, events=events)
         self._post_policy = post_policy

@@ -14,6 +14,7 @@ from kumoi.core.context import RequestContext
 from kumoi.core.errors import ServiceError
 from kumoi.services.s3 import errors
 from kumoi.services.s3.base import S3Base
+from kumoi.services.s3.event_message import ObjectFacts
 from kumoi.storage.meta.contract import ConditionFailed, ObjectMissing
 
 MAX_OBJECT_TAGS = 10
@@ -73,18 +74,21 @@ def tag_set(tags: dict[str, str]) -> list[dict[str, str]]:
 class TaggingOperations(S3Base):
     async def put_object_tagging(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         tags = from_tag_set(request["Tagging"].get("TagSet", []), MAX_OBJECT_TAGS)
-        await self._update_tags(ctx, request, tags)
+        await self._update_tags(ctx, request, tags, "s3:ObjectTagging:Put")
         return {}
 
     async def delete_object_tagging(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-        await self._update_tags(ctx, request, {})
+        await self._update_tags(ctx, request, {}, "s3:ObjectTagging:Delete")
         return {}
 
     async def get_object_tagging(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         record = await self._object(ctx, request["Bucket"], request["Key"])
         return {"TagSet": tag_set(record.attrs.get("Tags", {}))}
 
-    async def _update_tags(self, ctx: RequestContext, request: dict[str, Any], tags: dict[str, str]) -> None:
+    async def _update_tags(
+        self, ctx: RequestContext, request: dict[str, Any], tags: dict[str, str], event: str
+    ) -> None:
+        bucket = await self._bucket(ctx, request["Bucket"])
         for _attempt in range(UPDATE_ATTEMPTS):
             record = await self._object(ctx, request["Bucket"], request["Key"])
             attrs = dict(record.attrs)
@@ -98,6 +102,7 @@ class TaggingOperations(S3Base):
                 raise errors.no_such_key(record.key) from None
             except ConditionFailed:
                 continue
+            await self._events.emit(ctx, bucket, event, ObjectFacts(record.key, etag=record.etag))
             return
         raise errors.conditional_conflict()
 

@@ -212,8 +212,23 @@ class SnsProvider(Subscriptions):
         if topic is None:
             raise topic_not_found()
         structured = publishing.check_message(topic, request)
-        (result,) = await self._publish(ctx, topic, [(dict(request), structured)])
+        (result,) = await self._publish(ctx.base_url, topic, [(dict(request), structured)])
         return result  # type: ignore[return-value]
+
+    async def publish_to_topic(self, topic_arn: str, message: str, subject: str | None, base_url: str) -> str:
+        """:class:`~kumoi.core.delivery.TopicDelivery`: another service (S3 event notifications)
+        publishes as the topic's owner."""
+        await self._registry.load()
+        topic = self._registry.topics.get(topic_arn)
+        if topic is None:
+            raise topic_not_found()
+        if topic.fifo:
+            raise invalid("TopicArn Reason: FIFO topics need a message group id")
+        entry: dict[str, Any] = {"Message": message}
+        if subject is not None:
+            entry["Subject"] = subject
+        (result,) = await self._publish(base_url, topic, [(entry, None)])
+        return result["MessageId"]
 
     async def publish_batch(
         self, ctx: RequestContext, request: api.PublishBatchInput
@@ -256,7 +271,7 @@ class SnsProvider(Subscriptions):
                         "SenderFault": True,
                     }
                 )
-        results = await self._publish(ctx, topic, accepted) if accepted else []
+        results = await self._publish(ctx.base_url, topic, accepted) if accepted else []
         successful: list[api.PublishBatchResultEntry] = [
             {"Id": entry["Id"], **result}  # type: ignore[typeddict-item]
             for (entry, _structured), result in zip(accepted, results, strict=True)
@@ -264,11 +279,12 @@ class SnsProvider(Subscriptions):
         return {"Successful": successful, "Failed": failed}
 
     async def _publish(
-        self, ctx: RequestContext, topic: Topic, entries: list[tuple[dict[str, Any], dict[str, str] | None]]
+        self, base_url: str, topic: Topic, entries: list[tuple[dict[str, Any], dict[str, str] | None]]
     ) -> list[dict[str, str]]:
-        """Store the deliveries of ``entries`` (validated) durably; return their results."""
+        """Store the deliveries of ``entries`` (validated) durably; return their results.
+        ``base_url`` is kumoi's endpoint as the publisher saw it (for the envelope's links)."""
         now = self._clock.now()
-        links = envelope.Links(ctx.base_url)
+        links = envelope.Links(base_url)
         subscribers = [s for s in topic.subscriptions.values() if s.confirmed]
         results: list[dict[str, str]] = []
         rows: list[OutboxRow] = []

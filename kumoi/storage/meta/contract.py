@@ -141,6 +141,18 @@ class VisibilityChange(enum.Enum):
     NOT_FOUND = "not found"
 
 
+@dataclass(slots=True)
+class S3EventRow:
+    """An S3 event notification waiting in the outbox: the message ``body`` for the queue or
+    topic ``destination`` (an ARN); ``base_url`` is kumoi's endpoint as the writer saw it (SNS
+    puts links in the envelope). ``row_id`` is set once stored."""
+
+    destination: str
+    body: str
+    base_url: str = ""
+    row_id: int = 0
+
+
 class BucketExists(Exception):
     """``create_bucket`` found the name taken; ``existing`` is the bucket that holds it."""
 
@@ -279,6 +291,18 @@ class S3Repository(Protocol):
 
     async def uploads_initiated_before(self, cutoff: float, limit: int = 1000) -> list[UploadRecord]:
         """Uploads started before ``cutoff``, oldest first (for expiry)."""
+        ...
+
+    async def enqueue_events(self, rows: list[S3EventRow]) -> None:
+        """Store event notifications in the outbox (one transaction); sets each ``row_id``."""
+        ...
+
+    async def pending_events(self, after: int, limit: int) -> list[S3EventRow]:
+        """Up to ``limit`` outbox rows with ids above ``after``, in id order."""
+        ...
+
+    async def finish_events(self, row_ids: list[int]) -> None:
+        """Delete delivered (or abandoned) outbox rows."""
         ...
 
 

@@ -144,6 +144,14 @@ MIGRATIONS: tuple[Migration, ...] = (
             payload TEXT NOT NULL
         )""",
     ),
+    # S3 event notifications: events waiting for delivery to their queue or topic.
+    (
+        """CREATE TABLE s3_event_outbox (
+            row_id INTEGER PRIMARY KEY AUTOINCREMENT,
+            destination TEXT NOT NULL,
+            payload TEXT NOT NULL
+        )""",
+    ),
 )
 
 
