@@ -9,10 +9,10 @@ type), tags and the owner. Writes (PUT, copy with REPLACE, multipart creation) b
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, get_args
 
 from kumoi.core.errors import ServiceError
-from kumoi.services.s3 import checksums, encryption
+from kumoi.services.s3 import api, checksums, encryption
 from kumoi.services.s3.base import utc
 from kumoi.storage.meta.contract import ObjectRecord
 
@@ -34,22 +34,8 @@ RESPONSE_OVERRIDES = {
     "ResponseContentDisposition": "ContentDisposition",
     "ResponseContentEncoding": "ContentEncoding",
 }
-STORAGE_CLASSES = frozenset(
-    {
-        "STANDARD",
-        "REDUCED_REDUNDANCY",
-        "STANDARD_IA",
-        "ONEZONE_IA",
-        "INTELLIGENT_TIERING",
-        "GLACIER",
-        "DEEP_ARCHIVE",
-        "OUTPOSTS",
-        "GLACIER_IR",
-        "SNOW",
-        "EXPRESS_ONEZONE",
-        "FSX_OPENZFS",
-    }
-)
+#: The storage classes an object may be written with: the model's StorageClass enum.
+STORAGE_CLASSES = frozenset(get_args(api.StorageClass))
 DEFAULT_CONTENT_TYPE = "binary/octet-stream"
 
 
