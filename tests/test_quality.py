@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.parametrize(
     "command",
     [
-        [sys.executable, "-m", "ruff", "check", "kumoi", "tests", "tools", "bench"],
+        [sys.executable, "-m", "ruff", "check", "kumoi", "tests", "tools", "bench", "examples"],
         [sys.executable, "-m", "ruff", "format", "--check", "kumoi"],
         [sys.executable, "-m", "mypy"],
         ["lint-imports"],
