@@ -23,6 +23,28 @@ name = "seeded-jobs"
 attributes = { VisibilityTimeout = "60" }
 dead_letter_queue = "seeded-jobs-dlq"
 max_receive_count = 3
+
+[[sns.topics]]
+name = "seeded-events"
+subscriptions = [{ protocol = "sqs", endpoint = "seeded-jobs", attributes = { RawMessageDelivery = "true" } }]
+
+[[iam.policies]]
+name = "SeededRead"
+document = '''
+{"Version": "2012-10-17",
+ "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}'''
+
+[[iam.users]]
+name = "seeded-developer"
+policies = ["SeededRead", "arn:aws:iam::aws:policy/ReadOnlyAccess"]
+
+[[iam.roles]]
+name = "seeded-operations"
+trust = '''
+{"Version": "2012-10-17",
+ "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::000000000000:root"},
+                "Action": "sts:AssumeRole"}]}'''
+policies = ["arn:aws:iam::aws:policy/PowerUserAccess"]
 """
 
 READY_SCRIPT = """#!/usr/bin/env bash
@@ -63,6 +85,21 @@ def test_seed_file_and_init_scripts(tmp_path: Path) -> None:
             assert attributes["VisibilityTimeout"] == "60"
             assert json.loads(attributes["RedrivePolicy"])["deadLetterTargetArn"].endswith(":seeded-jobs-dlq")
             assert marker.read_text().strip() == server.endpoint
+            sns, iam = server.client("sns"), server.client("iam")
+            [topic] = [
+                t["TopicArn"] for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith(":seeded-events")
+            ]
+            subscriptions = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+            assert [s["Endpoint"].rsplit(":", 1)[1] for s in subscriptions] == ["seeded-jobs"]
+            sns.publish(TopicArn=topic, Message="seeded fan-out")
+            bodies = [
+                m["Body"] for m in sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5).get("Messages", [])
+            ]
+            assert bodies == ["seeded fan-out"]
+            attached = iam.list_attached_user_policies(UserName="seeded-developer")["AttachedPolicies"]
+            assert {p["PolicyName"] for p in attached} == {"SeededRead", "ReadOnlyAccess"}
+            role = iam.list_attached_role_policies(RoleName="seeded-operations")["AttachedPolicies"]
+            assert [p["PolicyName"] for p in role] == ["PowerUserAccess"]
 
 
 def test_https_side_by_side(tmp_path: Path) -> None:
