@@ -9,9 +9,7 @@ ends with one access-log line.
 from __future__ import annotations
 
 import logging
-import random
 import time
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -23,6 +21,7 @@ from kumoi.core.authz import Authorizer
 from kumoi.core.context import RequestContext
 from kumoi.core.errors import AuthFailure, ServiceError, internal_error, not_implemented
 from kumoi.core.http import HttpRequest, HttpResponse
+from kumoi.core.ids import unique_hex, unique_uuid
 from kumoi.core.streams import MAX_DOCUMENT_BODY, BodyTooLarge, BytesBody, read_limited
 from kumoi.protocol.base import DecodedRequest, ServiceCodec
 from kumoi.protocol.xml import XmlWriter
@@ -201,11 +200,10 @@ class Application:
 
 
 def _new_request_id(protocol: str) -> str:
-    """A request id in the form each protocol's AWS service uses. Request ids need to be unique,
-    not secret, so the fast non-cryptographic generator is enough (``secrets`` costs a syscall)."""
+    """A request id in the form each protocol's AWS service uses."""
     if protocol == "rest-xml":
-        return f"{random.getrandbits(64):016X}"
-    return str(uuid.UUID(int=random.getrandbits(128), version=4))
+        return unique_hex(64)
+    return unique_uuid()
 
 
 def _request_id_of(response: HttpResponse) -> str:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from typing import Any
 
 from kumoi.core.clock import Clock
 from kumoi.core.context import RequestContext
 from kumoi.core.delivery import QueueDelivery
+from kumoi.core.ids import unique_uuid
 from kumoi.services.sns import api, envelope, publishing
 from kumoi.services.sns import attributes as sns_attributes
 from kumoi.services.sns.names import (
@@ -203,7 +203,7 @@ class SnsProvider(Subscriptions):
         if arn is None:
             if request.get("PhoneNumber"):
                 publishing.check_message(None, request)
-                message_id = str(uuid.uuid4())
+                message_id = unique_uuid()
                 log.info("SNS sms to %s: %r", request["PhoneNumber"], request["Message"])
                 return {"MessageId": message_id}
             raise invalid("TopicArn or TargetArn Reason: no value for required parameter")
@@ -293,7 +293,7 @@ class SnsProvider(Subscriptions):
             _expire_dedup(topic, now)
         for entry, structured in entries:
             publication = Publication(
-                message_id=str(uuid.uuid4()),
+                message_id=unique_uuid(),
                 message=entry["Message"],
                 structured=structured,
                 subject=entry.get("Subject"),

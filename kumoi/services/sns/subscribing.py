@@ -12,11 +12,11 @@ from __future__ import annotations
 import logging
 import re
 import secrets
-import uuid
 from collections.abc import Iterable
 
 from kumoi.core.clock import Clock
 from kumoi.core.context import RequestContext
+from kumoi.core.ids import unique_uuid
 from kumoi.services.sns import api, envelope, publishing
 from kumoi.services.sns import attributes as sns_attributes
 from kumoi.services.sns.filter_policy import SCOPE_ATTRIBUTES
@@ -125,7 +125,7 @@ class Subscriptions:
                     raise invalid("Attributes Reason: Subscription already exists with different attributes")
                 return {"SubscriptionArn": self._shown_arn(existing, request)}
         subscription = Subscription(
-            arn=f"{topic.arn}:{uuid.uuid4()}",
+            arn=f"{topic.arn}:{unique_uuid()}",
             topic_arn=topic.arn,
             protocol=protocol,
             endpoint=endpoint,
@@ -161,7 +161,7 @@ class Subscriptions:
             kind,
             topic,
             subscription,
-            str(uuid.uuid4()),
+            unique_uuid(),
             self._clock.now(),
             envelope.Links(ctx.base_url),
             self._signer,

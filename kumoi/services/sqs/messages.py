@@ -14,12 +14,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from kumoi.core.errors import ServiceError
+from kumoi.core.ids import unique_uuid
 from kumoi.services.sqs import limits
 from kumoi.services.sqs.digests import attributes_md5, md5_hex
 from kumoi.storage.meta.contract import MessageRecord, QueueRecord
@@ -124,7 +124,7 @@ def prepare(entry: Mapping[str, Any], rules: QueueRules, now: float, sender_id: 
     if system:
         stored["AWSTraceHeader"] = system["AWSTraceHeader"]["StringValue"]
     record = MessageRecord(
-        message_id=str(uuid.uuid4()),
+        message_id=unique_uuid(),
         body=body,
         sent_at=now,
         visible_at=now + delay,
