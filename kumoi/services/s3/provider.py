@@ -10,13 +10,17 @@ from __future__ import annotations
 
 from kumoi.auth.post_policy import PostPolicyVerifier
 from kumoi.core.clock import Clock
+from kumoi.services.s3.acl import AclOperations
 from kumoi.services.s3.bucket_encryption import BucketEncryptionOperations
+from kumoi.services.s3.bucket_policy import BucketPolicyOperations
 from kumoi.services.s3.buckets import BucketOperations
 from kumoi.services.s3.cors import CorsOperations
 from kumoi.services.s3.event_outbox import EventOutbox
 from kumoi.services.s3.multipart import MultipartOperations
 from kumoi.services.s3.notifications import NotificationOperations
+from kumoi.services.s3.ownership import OwnershipOperations
 from kumoi.services.s3.post_object import PostObjectOperations
+from kumoi.services.s3.public_access import PublicAccessOperations
 from kumoi.services.s3.tagging import TaggingOperations
 from kumoi.storage.blob import crypto
 from kumoi.storage.blob.contract import BlobStore
@@ -31,6 +35,10 @@ class S3Provider(
     PostObjectOperations,
     MultipartOperations,
     NotificationOperations,
+    BucketPolicyOperations,
+    PublicAccessOperations,
+    OwnershipOperations,
+    AclOperations,
 ):
     """Every implemented S3 operation (see the mixins for each group's rules)."""
 

@@ -1,0 +1,71 @@
+"""Put/Get/DeleteBucketPolicy and GetBucketPolicyStatus.
+
+The policy is stored verbatim as the bucket's ``config["Policy"]`` (the text the authorizer
+reads, and what GetBucketPolicy returns); validation is in :mod:`kumoi.services.s3.policy_rules`.
+With ``BlockPublicPolicy`` on (the default of new buckets) a public policy is refused with
+``AccessDenied``, as S3 does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kumoi.core.context import RequestContext
+from kumoi.core.errors import ServiceError
+from kumoi.services.s3 import policy_rules, public_access
+from kumoi.services.s3.base import S3Base
+
+ATTR = "Policy"
+
+
+def no_such_policy(bucket: str) -> ServiceError:
+    return ServiceError(
+        "NoSuchBucketPolicy", "The bucket policy does not exist", status=404, fields={"BucketName": bucket}
+    )
+
+
+def _blocked(ctx: RequestContext, bucket: str) -> ServiceError:
+    return ServiceError(
+        "AccessDenied",
+        f"User: {ctx.caller.arn} is not authorized to perform: s3:PutBucketPolicy on resource: "
+        f'"arn:aws:s3:::{bucket}" because public policies are blocked by the BlockPublicPolicy block '
+        "public access setting.",
+        status=403,
+    )
+
+
+class BucketPolicyOperations(S3Base):
+    async def put_bucket_policy(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        bucket = await self._bucket(ctx, request["Bucket"])
+        text = request.get("Policy")
+        if isinstance(text, bytes):
+            text = text.decode("utf-8", errors="replace")
+        policy_rules.validate(text or "", bucket.name)
+        if public_access.blocks(bucket.config, "BlockPublicPolicy") and policy_rules.is_public(text):
+            raise _blocked(ctx, bucket.name)
+        config = dict(bucket.config)
+        config[ATTR] = text
+        await self._meta.s3.update_bucket_config(bucket.name, config)
+        return {}
+
+    async def get_bucket_policy(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        bucket = await self._bucket(ctx, request["Bucket"])
+        policy = bucket.config.get(ATTR)
+        if not isinstance(policy, str):
+            raise no_such_policy(bucket.name)
+        return {"Policy": policy}
+
+    async def get_bucket_policy_status(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        bucket = await self._bucket(ctx, request["Bucket"])
+        policy = bucket.config.get(ATTR)
+        if not isinstance(policy, str):
+            raise no_such_policy(bucket.name)
+        return {"PolicyStatus": {"IsPublic": policy_rules.is_public(policy)}}
+
+    async def delete_bucket_policy(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        bucket = await self._bucket(ctx, request["Bucket"])
+        if ATTR in bucket.config:
+            config = dict(bucket.config)
+            del config[ATTR]
+            await self._meta.s3.update_bucket_config(bucket.name, config)
+        return {}
