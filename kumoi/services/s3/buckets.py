@@ -160,6 +160,8 @@ class BucketOperations(S3Base):
 
 
 def _bucket_region(constraint: str | None, endpoint_region: str) -> str:
+    """The bucket's region: a request signed for us-east-1 stands for the global endpoint, which
+    creates buckets in any region; another region's endpoint creates buckets only there."""
     if not constraint:
         if endpoint_region != US_EAST_1:
             raise ServiceError(
@@ -174,7 +176,7 @@ def _bucket_region(constraint: str | None, endpoint_region: str) -> str:
             "The specified location-constraint is not valid",
             fields={"LocationConstraint": constraint},
         )
-    if constraint != endpoint_region:
+    if constraint != endpoint_region and endpoint_region != US_EAST_1:
         raise ServiceError(
             "IllegalLocationConstraintException",
             f"The {constraint} location constraint is "
