@@ -3,11 +3,15 @@
 An OIDC provider is stored under its URL without ``https://`` (its ARN is
 ``arn:aws:iam::<account>:oidc-provider/<host/path>``), which is how STS finds it from a token's
 ``iss``. Tag it with ``kumoi:jwks-file`` to give kumoi the provider's keys (see
-``services/sts/webidentity.py``).
+``services/sts/webidentity.py``). A SAML provider's metadata must be that of one identity provider
+with a signing certificate (``kumoi.auth.xmldsig.metadata``), as AssumeRoleWithSAML verifies
+responses with it; anything else is ``InvalidInput``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from typing import Any
 
 from kumoi.core.context import RequestContext
@@ -130,6 +134,24 @@ class FederationOperations(IamBase):
 
     # --- SAML -----------------------------------------------------------------------------------
 
+    @staticmethod
+    async def _saml_metadata(document: str) -> dict[str, Any]:
+        """Check a metadata document as IAM does; its ``ValidUntil`` for the provider document."""
+        if not SAML_METADATA_MIN <= len(document) <= SAML_METADATA_MAX:
+            raise validation_error(
+                "...",
+                "sAMLMetadataDocument",
+                f"Member must have length greater than or equal to {SAML_METADATA_MIN}",
+            )
+        # Imported here so the XML-DSig machinery loads only once a SAML provider is written.
+        from kumoi.auth.xmldsig.metadata import MetadataError, parse_metadata
+
+        try:
+            metadata = await asyncio.to_thread(parse_metadata, document)
+        except MetadataError:
+            raise api.InvalidInputException("Could not parse metadata") from None
+        return {} if metadata.valid_until is None else {"ValidUntil": metadata.valid_until}
+
     def _saml(self, account: str, arn: str) -> Doc:
         doc = self.directory.get(account, SAML, arn.rsplit("/", 1)[-1])
         if doc is None or doc["Arn"] != arn:
@@ -140,12 +162,7 @@ class FederationOperations(IamBase):
         account = await self.account(ctx)
         name = check_name(request["Name"], "name", SAML_NAME_MAX)
         metadata = request["SAMLMetadataDocument"]
-        if not SAML_METADATA_MIN <= len(metadata) <= SAML_METADATA_MAX:
-            raise validation_error(
-                "...",
-                "sAMLMetadataDocument",
-                f"Member must have length greater than or equal to {SAML_METADATA_MIN}",
-            )
+        valid_until = await self._saml_metadata(metadata)
         tags = check_tags(request.get("Tags"))
         arn = f"arn:aws:iam::{account}:saml-provider/{name}"
         async with self.directory.lock:
@@ -156,8 +173,10 @@ class FederationOperations(IamBase):
                 "Arn": arn,
                 "Name": name,
                 "SAMLMetadataDocument": metadata,
+                "SAMLProviderUUID": str(uuid.uuid4()),
                 "CreateDate": now,
                 "Tags": tags,
+                **valid_until,
             }
             await self.directory.put(account, SAML, name, doc)
         return {"SAMLProviderArn": arn, "Tags": tags}
@@ -165,19 +184,22 @@ class FederationOperations(IamBase):
     async def get_saml_provider(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         account = await self.account(ctx)
         doc = self._saml(account, request["SAMLProviderArn"])
-        return pick(doc, ("SAMLMetadataDocument", "CreateDate", "Tags"))
+        return pick(doc, ("SAMLProviderUUID", "SAMLMetadataDocument", "CreateDate", "ValidUntil", "Tags"))
 
     async def list_saml_providers(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         account = await self.account(ctx)
         docs = self.directory.sorted(account, SAML)
-        return {"SAMLProviderList": [{"Arn": doc["Arn"], "CreateDate": doc["CreateDate"]} for doc in docs]}
+        return {"SAMLProviderList": [pick(doc, ("Arn", "ValidUntil", "CreateDate")) for doc in docs]}
 
     async def update_saml_provider(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         account = await self.account(ctx)
+        document = request.get("SAMLMetadataDocument")
+        valid_until = await self._saml_metadata(document) if document else {}
         async with self.directory.lock:
             doc = self._saml(account, request["SAMLProviderArn"])
-            if request.get("SAMLMetadataDocument"):
-                doc = updated(doc, SAMLMetadataDocument=request["SAMLMetadataDocument"])
+            if document:
+                kept = {key: value for key, value in doc.items() if key != "ValidUntil"}
+                doc = updated(kept, SAMLMetadataDocument=document, **valid_until)
                 await self.directory.put(account, SAML, doc["Name"], doc)
         return {"SAMLProviderArn": doc["Arn"]}
 

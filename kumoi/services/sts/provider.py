@@ -9,6 +9,7 @@ policies for ``sts:AssumeRole``).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import json
@@ -21,7 +22,6 @@ from kumoi.core.context import RequestContext
 from kumoi.core.errors import ServiceError
 from kumoi.services.sts import api
 from kumoi.services.sts.identities import Doc, IdentityDirectory
-from kumoi.services.sts.saml import parse_assertion
 from kumoi.services.sts.sessions import (
     SESSION,
     check_duration,
@@ -270,42 +270,73 @@ class StsProvider:
         return output
 
     async def assume_role_with_saml(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
+        # Imported here so the XML-DSig machinery loads only once a SAML request arrives.
+        from kumoi.services.sts import saml
+
         await self._directory.ready()
-        account, role = self._role(request["RoleArn"], "sts:AssumeRoleWithSAML", "anonymous")
+        denied = access_denied("Not authorized to perform sts:AssumeRoleWithSAML")
+        try:
+            account, role = self._role(request["RoleArn"], "sts:AssumeRoleWithSAML", "anonymous")
+        except ServiceError:
+            raise denied from None
         provider_arn = request["PrincipalArn"]
-        provider = self._directory.get(account, "saml", provider_arn.rsplit("/", 1)[-1])
+        provider_name = provider_arn.rsplit("/", 1)[-1]
+        provider = self._directory.get(account, "saml", provider_name)
         if provider is None or provider["Arn"] != provider_arn:
             raise api.InvalidIdentityTokenException(
                 f"SAML provider {provider_arn} does not exist in the account."
             )
-        assertion = parse_assertion(request["SAMLAssertion"])
+        assertion = await asyncio.to_thread(
+            saml.verify_response, request["SAMLAssertion"], provider["SAMLMetadataDocument"]
+        )
         now = self._clock.now()
-        if assertion.not_on_or_after is not None and now >= assertion.not_on_or_after:
-            raise api.ExpiredTokenException("Token expired: the SAML assertion is no longer valid")
-        session_name = check_session_name(assertion.session_name)
+        saml.check_times(assertion, now)
+        if (role["Arn"], provider_arn) not in assertion.roles:
+            raise denied
+        if not assertion.first(saml.ROLE_SESSION_NAME):
+            raise saml.invalid(f"it has no {saml.ROLE_SESSION_NAME} attribute")
+        session_name = check_session_name(assertion.first(saml.ROLE_SESSION_NAME))
+        source_identity = assertion.first(saml.SOURCE_IDENTITY) or None
+        if source_identity is not None:
+            check_session_name(source_identity, "sourceIdentity")
+        tag_list, transitive = saml.session_tags(assertion)
+        tags = check_tags(tag_list)
+        context = saml.condition_keys(assertion, account, provider_name)
+        context.update(tag_context(tags))
+        context["sts:rolesessionname"] = [session_name]
+        context["aws:federatedprovider"] = [provider_arn]
+        if source_identity:
+            context["sts:sourceidentity"] = [source_identity]
+        if transitive:
+            context["sts:transitivetagkeys"] = transitive
         principal = Principal("", account, "federated", frozenset({provider_arn}))
-        context = {
-            "saml:sub": [assertion.subject],
-            "saml:iss": [assertion.issuer],
-            "saml:aud": [assertion.audience],
-            "saml:sub_type": [assertion.subject_type],
-            "sts:rolesessionname": [session_name],
-            "aws:federatedprovider": [provider_arn],
-        }
-        self._check_trust(role, account, "sts:AssumeRoleWithSAML", principal, context)
+        trust = compile_policy(role["AssumeRolePolicyDocument"], "trust")
+        actions = ["sts:AssumeRoleWithSAML", *(["sts:TagSession"] if tags else [])]
+        for action in actions:
+            access = AccessRequest(action, role["Arn"], principal, context, account)
+            if not evaluate_resource_policy(access, [trust]).allowed:
+                raise denied
         duration = self._duration(request, role, False)
+        if assertion.session_not_on_or_after is not None:
+            duration = max(0, min(duration, int(assertion.session_not_on_or_after - now)))
         session, packed = await self._issue_role_session(
-            account, role, session_name, duration, request, Tags=[], FederatedProvider=provider_arn
+            account,
+            role,
+            session_name,
+            duration,
+            request,
+            Tags=tags,
+            TransitiveTagKeys=transitive,
+            SourceIdentity=source_identity,
+            FederatedProvider=provider_arn,
         )
         output = self._role_output(session, packed)
         output.update(
             Subject=assertion.subject,
             SubjectType=assertion.subject_type,
             Issuer=assertion.issuer,
-            Audience=assertion.audience,
-            NameQualifier=base64.b64encode(f"{assertion.issuer}{account}{provider_arn}".encode()).decode()[
-                :28
-            ],
+            Audience=assertion.recipient,
+            NameQualifier=context["saml:namequalifier"][0],
         )
         return output
 
