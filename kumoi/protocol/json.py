@@ -10,10 +10,10 @@ Services that moved from the query protocol to JSON carry the ``awsQueryCompatib
 then reports the legacy code as ``Error.Code`` (what query-era code compares against) and raises
 the modelled exception class found from ``__type`` (kept as ``Error.QueryErrorCode``).
 
-Plans are compiled once per operation: a decoder that type-checks and converts the JSON values
-of the input shape, and an encoder for the output shape. Encoders of shapes that need no
-conversion (only strings, numbers, booleans, lists and maps of them, no renamed members) are
-``None``, so such outputs go straight to ``json.dumps``.
+Plans are compiled once per operation, at its first use: a decoder that type-checks and
+converts the JSON values of the input shape, and an encoder for the output shape. Encoders of
+shapes that need no conversion (only strings, numbers, booleans, lists and maps of them, no
+renamed members) are ``None``, so such outputs go straight to ``json.dumps``.
 """
 
 from __future__ import annotations
@@ -22,8 +22,6 @@ import json
 import math
 from collections.abc import Callable, Mapping
 from typing import Any
-
-import botocore.model
 
 from kumoi.core.errors import ServiceError
 from kumoi.core.http import HttpRequest, HttpResponse
@@ -54,6 +52,7 @@ from kumoi.protocol.shapes import (
     resolve_error,
     timestamp_format,
 )
+from kumoi.protocol.spec import ServiceModel, Shape
 
 JSON_CONTENT_TYPES = frozenset({"application/x-amz-json-1.0", "application/x-amz-json-1.1"})
 
@@ -64,6 +63,8 @@ _FRAMEWORK_TYPES = {
     "ValidationException": "com.amazon.coral.validate#ValidationException",
 }
 _NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+#: ``json.dumps(..., separators=(",", ":"))`` without building an encoder per call.
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
 
 Decoder = Callable[[Any, str], Any]
 Encoder = Callable[[Any], Any]
@@ -80,22 +81,27 @@ class JsonCodec(ServiceCodec):
 
     protocol = "json"
 
-    def __init__(self, model: botocore.model.ServiceModel) -> None:
+    def __init__(self, model: ServiceModel) -> None:
         metadata = model.metadata
         self._content_type = f"application/x-amz-json-{metadata.get('jsonVersion', '1.0')}"
         self._query_compatible = "awsQueryCompatible" in metadata
         self._namespace = f"com.amazonaws.{metadata.get('endpointPrefix', model.service_name)}"
         self._errors: dict[str, ErrorInfo] = error_table(model)
-        compiler = _Compiler()
+        self._model = model
+        self._compiler = _Compiler()
         prefix = metadata.get("targetPrefix", "")
-        self._targets: dict[str, str] = {}
-        self._decoders: dict[str, Decoder | None] = {}
-        self._encoders: dict[str, Encoder | None] = {}
-        for name in model.operation_names:
-            op = model.operation_model(name)
-            self._targets[f"{prefix}.{name}"] = name
-            self._decoders[name] = compiler.decoder(op.input_shape) if op.input_shape is not None else None
-            self._encoders[name] = compiler.encoder(op.output_shape) if op.output_shape is not None else None
+        self._targets = {f"{prefix}.{name}": name for name in model.operation_names}
+        self._plans: dict[str, tuple[Decoder | None, Encoder | None]] = {}
+
+    def _plan(self, name: str) -> tuple[Decoder | None, Encoder | None]:
+        """The decoder and encoder of operation ``name``, compiled at its first use."""
+        plan = self._plans.get(name)
+        if plan is None:
+            op = self._model.operation_model(name)
+            decoder = self._compiler.decoder(op.input_shape) if op.input_shape is not None else None
+            encoder = self._compiler.encoder(op.output_shape) if op.output_shape is not None else None
+            plan = self._plans[name] = (decoder, encoder)
+        return plan
 
     # --- requests -------------------------------------------------------------------------------
 
@@ -114,7 +120,7 @@ class JsonCodec(ServiceCodec):
         except MalformedBody as exc:
             raise ServiceError("SerializationException", str(exc)) from None
         document = _load(body)
-        decoder = self._decoders[operation]
+        decoder = self._plan(operation)[0]
         if decoder is None:
             return DecodedRequest(operation, {})
         try:
@@ -129,9 +135,9 @@ class JsonCodec(ServiceCodec):
     # --- responses ------------------------------------------------------------------------------
 
     def encode(self, operation: str, output: Mapping[str, Any], request_id: str) -> HttpResponse:
-        encoder = self._encoders[operation]
+        encoder = self._plan(operation)[1]
         document = encoder(output) if encoder is not None else output
-        return self._response(200, json.dumps(document, separators=(",", ":")).encode(), request_id)
+        return self._response(200, _dumps(document).encode(), request_id)
 
     def encode_error(
         self, error: ServiceError, request_id: str, operation: str | None = None
@@ -146,9 +152,7 @@ class JsonCodec(ServiceCodec):
         if wire.message:
             document["message"] = wire.message
         document.update(error.fields)
-        response = self._response(
-            wire.status, json.dumps(document, separators=(",", ":")).encode(), request_id
-        )
+        response = self._response(wire.status, _dumps(document).encode(), request_id)
         if self._query_compatible:
             fault = "Sender" if wire.sender_fault else "Receiver"
             response.headers.append(("x-amzn-query-error", f"{wire.code};{fault}"))
@@ -206,7 +210,7 @@ class _Compiler:
 
     # decoders: (JSON value, path) -> value
 
-    def decoder(self, shape: botocore.model.Shape) -> Decoder:
+    def decoder(self, shape: Shape) -> Decoder:
         kind = shape.type_name
         if kind == "structure":
             if getattr(shape, "is_document_type", False):
@@ -218,38 +222,64 @@ class _Compiler:
             return self._map_decoder(shape)
         return _scalar_decoder(shape)
 
-    def _struct_decoder(self, shape: botocore.model.StructureShape) -> Decoder:
+    def _struct_decoder(self, shape: Shape) -> Decoder:
         cached = self._decoders.get(shape.name)
         if cached is not None:
             return cached
-        members: list[tuple[str, str, Decoder]] = []
+        # (name, wire key, decoder, whether the member is a plain string: checked inline)
+        members: list[tuple[str, str, Decoder, bool]] = []
+        by_key: dict[str, tuple[str, Decoder, bool]] = {}
         required = list(shape.required_members)
+        required_names = frozenset(required)
+
+        def in_model_order(value: dict[str, Any], path: str) -> dict[str, Any]:
+            out: dict[str, Any] = {}
+            for name, key, member_decoder, plain in members:
+                item = value.get(key)
+                if item is not None:
+                    out[name] = (
+                        item if plain and type(item) is str else member_decoder(item, _join(path, key))
+                    )
+            return out
 
         def decode(value: Any, path: str) -> dict[str, Any]:
             if type(value) is not dict:
                 raise _wrong(value, "a structure", path)
+            # Walk what was sent (usually far fewer keys than the shape has members); if a value
+            # is bad, decode again in the model's member order so the error reported is the same.
             out: dict[str, Any] = {}
-            for name, key, member_decoder in members:
-                item = value.get(key)
-                if item is not None:
-                    out[name] = member_decoder(item, _join(path, key))
-            if required:
-                missing = [_join(path, coral_name(name)) for name in required if name not in out]
-                if missing:
-                    raise _Missing(missing)
+            try:
+                for key, item in value.items():
+                    member = by_key.get(key)
+                    if member is None or item is None:
+                        continue
+                    name, member_decoder, plain = member
+                    out[name] = (
+                        item if plain and type(item) is str else member_decoder(item, _join(path, key))
+                    )
+            except (InvalidValue, _Missing):
+                out = in_model_order(value, path)
+            if required and not required_names <= out.keys():
+                raise _Missing([_join(path, coral_name(name)) for name in required if name not in out])
             return out
 
         self._decoders[shape.name] = decode
         for name, member in shape.members.items():
-            members.append((name, str(member.serialization.get("name", name)), self.decoder(member)))
+            member_decoder = self.decoder(member)
+            key = str(member.serialization.get("name", name))
+            members.append((name, key, member_decoder, member_decoder is _string))
+            by_key[key] = (name, member_decoder, member_decoder is _string)
         return decode
 
-    def _list_decoder(self, shape: botocore.model.ListShape) -> Decoder:
+    def _list_decoder(self, shape: Shape) -> Decoder:
         item = self.decoder(shape.member)
+        plain = item is _string
 
         def decode(value: Any, path: str) -> list[Any]:
             if type(value) is not list:
                 raise _wrong(value, "a list", path)
+            if plain and all(type(element) is str for element in value):
+                return list(value)
             out = []
             for index, element in enumerate(value):
                 if element is None:
@@ -259,7 +289,7 @@ class _Compiler:
 
         return decode
 
-    def _map_decoder(self, shape: botocore.model.MapShape) -> Decoder:
+    def _map_decoder(self, shape: Shape) -> Decoder:
         value_decoder = self.decoder(shape.value)
 
         def decode(value: Any, path: str) -> dict[str, Any]:
@@ -273,7 +303,7 @@ class _Compiler:
 
     # encoders: value -> JSON value; None means "the value is already what JSON needs"
 
-    def encoder(self, shape: botocore.model.Shape) -> Encoder | None:
+    def encoder(self, shape: Shape) -> Encoder | None:
         kind = shape.type_name
         if kind == "structure":
             if getattr(shape, "is_document_type", False):
@@ -291,7 +321,7 @@ class _Compiler:
             return lambda value: {key: converter(element) for key, element in value.items()}
         return _scalar_encoder(shape)
 
-    def _struct_encoder(self, shape: botocore.model.StructureShape) -> Encoder | None:
+    def _struct_encoder(self, shape: Shape) -> Encoder | None:
         known = self._encoders.get(shape.name)
         if known is not None:
             # A recursive reference: decided by the outer compilation, so call through the cell.
@@ -321,7 +351,7 @@ def _call(cell: list[Encoder | None], value: Any) -> Any:
     return encoder(value) if encoder is not None else value
 
 
-def _scalar_decoder(shape: botocore.model.Shape) -> Decoder:
+def _scalar_decoder(shape: Shape) -> Decoder:
     kind = shape.type_name
     if kind in ("string", "character"):
         return _string
@@ -394,7 +424,7 @@ def _number(value: Any, path: str) -> float:
     raise _wrong(value, "a Double", path)
 
 
-def _scalar_encoder(shape: botocore.model.Shape) -> Encoder | None:
+def _scalar_encoder(shape: Shape) -> Encoder | None:
     kind = shape.type_name
     if kind == "timestamp":
         fmt = timestamp_format(shape, UNIX_TIMESTAMP)

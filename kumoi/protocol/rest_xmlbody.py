@@ -27,9 +27,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from botocore.model import Shape
-
 from kumoi.protocol.rest_values import scalar_formatter, scalar_parser
+from kumoi.protocol.spec import Shape
 from kumoi.protocol.xml import Element, escape_attr, escape_text
 
 Reader = Callable[[Element], Any]

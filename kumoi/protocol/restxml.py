@@ -1,10 +1,11 @@
 """The rest-xml protocol (S3): requests and responses compiled from the botocore model.
 
-At construction every operation gets a frozen plan: its :class:`~kumoi.protocol.rest_routing.Route`,
-the parsers of its URI labels, query parameters and headers (dicts keyed by wire name, so a request
-costs one lookup per parameter it *carries*, not per member the operation *declares*), its payload
-kind and XML reader; and for its output the header formatters, status code and XML writer. Nothing
-is looked up in the model per request.
+At construction every operation gets its :class:`~kumoi.protocol.rest_routing.Route`; at its first
+use, a frozen plan: the parsers of its URI labels, query parameters and headers (dicts keyed by wire
+name, so a request costs one lookup per parameter it *carries*, not per member the operation
+*declares*), its payload kind and XML reader; and for its output the header formatters, status
+code and XML writer. Nothing is looked up in the model per request after that, and the server's
+start-up does not compile the plans of S3's 111 operations, most of which a run never calls.
 
 Streaming blob payloads (PutObject, UploadPart) are never read here: the request's
 :class:`~kumoi.core.streams.BodyStream` is handed to the provider as the member value. Streaming
@@ -31,9 +32,6 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
-import botocore.model
-from botocore.model import OperationModel, Shape
-
 from kumoi.core.errors import ServiceError
 from kumoi.core.http import Headers, HttpRequest, HttpResponse
 from kumoi.core.streams import MAX_DOCUMENT_BODY, BodyTooLarge, read_limited
@@ -54,6 +52,7 @@ from kumoi.protocol.rest_values import (
     split_header_list,
 )
 from kumoi.protocol.rest_xmlbody import Reader, Writer, XmlReaders, XmlWriters, element_name
+from kumoi.protocol.spec import OperationModel, ServiceModel, Shape
 from kumoi.protocol.xml import XmlError, XmlWriter, parse
 
 XML_CONTENT_TYPE = "application/xml"
@@ -102,19 +101,18 @@ class RestXmlCodec(ServiceCodec):
 
     protocol = "rest-xml"
 
-    def __init__(self, model: botocore.model.ServiceModel) -> None:
+    def __init__(self, model: ServiceModel) -> None:
         self._is_s3 = model.metadata.get("serviceId") == "S3"
         self._namespace = f' xmlns="{rest_s3.S3_NAMESPACE}"' if self._is_s3 else ""
-        readers = XmlReaders()
-        writers = XmlWriters(rest_s3.WRITER_OVERRIDES if self._is_s3 else None)
-        routes: list[Route] = []
+        self._model = model
+        self._readers = XmlReaders()
+        self._writers = XmlWriters(rest_s3.WRITER_OVERRIDES if self._is_s3 else None)
+        # Plans are compiled at each operation's first use; routes are needed from the start.
         self._inputs: dict[str, _InputPlan] = {}
         self._outputs: dict[str, _OutputPlan] = {}
-        for order, name in enumerate(model.operation_names):
-            operation = model.operation_model(name)
-            routes.append(_route(operation, order))
-            self._inputs[name] = _input_plan(operation.input_shape, readers)
-            self._outputs[name] = self._output_plan(operation, writers)
+        routes = [
+            _route(model.operation_model(name), order) for order, name in enumerate(model.operation_names)
+        ]
         if self._is_s3:
             routes.append(rest_s3.POST_OBJECT_ROUTE)
             routes.extend(rest_s3.OPTIONS_ROUTES)
@@ -148,7 +146,7 @@ class RestXmlCodec(ServiceCodec):
             return _post_object(request, raw_labels)
         if operation == rest_s3.OPTIONS_OBJECT:
             return _options_object(request, raw_labels)
-        plan = self._inputs[operation]
+        plan = self._input(operation)
         params: dict[str, Any] = {}
         for label, raw in raw_labels.items():
             member, parse_label = plan.labels[label]
@@ -173,7 +171,7 @@ class RestXmlCodec(ServiceCodec):
     def encode(self, operation: str, output: Mapping[str, Any], request_id: str) -> HttpResponse:
         if self._is_s3 and operation in rest_s3.RAW_OPERATIONS:
             return rest_s3.raw_response(output, _id_headers(request_id))
-        plan = self._outputs[operation]
+        plan = self._output(operation)
         headers = _id_headers(request_id)
         status = plan.status
         content_length: int | None = None
@@ -237,7 +235,24 @@ class RestXmlCodec(ServiceCodec):
         headers.extend((name, _header_value(value)) for name, value in error.headers.items())
         return HttpResponse(status=error.status, headers=headers, body=body, content_length=len(body))
 
-    def _output_plan(self, operation: OperationModel, writers: XmlWriters) -> _OutputPlan:
+    def _input(self, name: str) -> _InputPlan:
+        """The input plan of operation ``name``, compiled at its first use."""
+        plan = self._inputs.get(name)
+        if plan is None:
+            plan = self._inputs[name] = _input_plan(
+                self._model.operation_model(name).input_shape, self._readers
+            )
+        return plan
+
+    def _output(self, name: str) -> _OutputPlan:
+        """The output plan of operation ``name``, compiled at its first use."""
+        plan = self._outputs.get(name)
+        if plan is None:
+            plan = self._outputs[name] = self._output_plan(self._model.operation_model(name))
+        return plan
+
+    def _output_plan(self, operation: OperationModel) -> _OutputPlan:
+        writers = self._writers
         status = int(operation.http.get("responseCode", 200))
         shape = operation.output_shape
         actions: dict[str, tuple[int, str, Callable[[Any], str]]] = {}

@@ -21,11 +21,10 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
-import botocore.model
-
 from kumoi.core.errors import ServiceError
 from kumoi.core.http import HttpRequest
 from kumoi.core.streams import BodyTooLarge, read_limited
+from kumoi.protocol.spec import ServiceModel, Shape
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -118,7 +117,7 @@ def encode_base64(data: bytes) -> str:
 # --- timestamps --------------------------------------------------------------------------------
 
 
-def timestamp_format(shape: botocore.model.Shape, default: str) -> str:
+def timestamp_format(shape: Shape, default: str) -> str:
     """The ``timestampFormat`` of a (member) shape, lower-cased, or the protocol's default."""
     fmt = shape.serialization.get("timestampFormat")
     return str(fmt).lower() if fmt else default
@@ -222,7 +221,7 @@ class ErrorInfo:
     sender_fault: bool | None
 
 
-def error_table(model: botocore.model.ServiceModel) -> dict[str, ErrorInfo]:
+def error_table(model: ServiceModel) -> dict[str, ErrorInfo]:
     """Every exception shape of ``model`` by shape name."""
     table: dict[str, ErrorInfo] = {}
     for name in model.shape_names:

@@ -1,5 +1,6 @@
 """HTTPS: a self-signed certificate generated into the data directory on first start, or the
-operator's own certificate and key."""
+operator's own certificate and key. ``cryptography.x509`` is imported only when a certificate
+is made: a server without ``--tls`` does not pay for it at start-up."""
 
 from __future__ import annotations
 
@@ -8,11 +9,10 @@ import ipaddress
 import ssl
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+if TYPE_CHECKING:
+    from cryptography import x509
 
 CERT_DAYS = 3650
 _LOOPBACK = ("localhost", "127.0.0.1", "::1")
@@ -21,6 +21,11 @@ _LOOPBACK = ("localhost", "127.0.0.1", "::1")
 def self_signed(directory: Path, names: Iterable[str]) -> tuple[Path, Path]:
     """The certificate and key in ``directory``, created on first use for ``names`` (host names
     get a wildcard sibling too, so virtual-host style buckets validate)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
     cert_path, key_path = directory / "cert.pem", directory / "key.pem"
     if cert_path.exists() and key_path.exists():
         return cert_path, key_path
@@ -51,6 +56,8 @@ def self_signed(directory: Path, names: Iterable[str]) -> tuple[Path, Path]:
 
 
 def _alternative_names(names: Iterable[str]) -> list[x509.GeneralName]:
+    from cryptography import x509
+
     result: list[x509.GeneralName] = []
     for name in dict.fromkeys(n for n in names if n and n not in ("0.0.0.0", "::")):
         try:

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kumoi.config import load_settings
-from kumoi.testing.thread import ServerThread
 
 REGION = "us-east-1"
 SECRET = "test"
@@ -69,6 +68,10 @@ def server(data_dir: Path | None = None, **settings: object) -> Iterator[Endpoin
             "log_level": "warning",
         }
         overrides.update(settings)
+        # The server is imported here, not with this module: the pytest plugin imports this
+        # module in every test session of an environment where kumoi is installed.
+        from kumoi.testing.thread import ServerThread
+
         thread = ServerThread(load_settings(overrides, environ={}))
         port = thread.start()
         stack.callback(thread.stop)

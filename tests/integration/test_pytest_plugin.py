@@ -38,6 +38,31 @@ def test_async_tests_can_use_it(kumoi):
     assert asyncio.run(call())["Buckets"] == []
 """
 
+SESSION_TESTS = """
+import sys
+
+import boto3
+
+SESSIONS = []
+
+
+def test_nothing_of_the_server_is_imported_before_a_fixture_asks():
+    assert "kumoi.runtime.app" not in sys.modules
+
+
+def test_first_account(kumoi):
+    assert boto3.client("sts").get_caller_identity()["Account"] == kumoi.account_id
+    SESSIONS.append(boto3.DEFAULT_SESSION)
+
+
+def test_next_account_gets_a_new_session_on_the_same_loader(kumoi):
+    assert boto3.client("sts").get_caller_identity()["Account"] == kumoi.account_id
+    assert boto3.DEFAULT_SESSION is not SESSIONS[0]
+    loader = boto3.DEFAULT_SESSION._session.get_component("data_loader")
+    assert loader is SESSIONS[0]._session.get_component("data_loader")
+    assert len(loader.search_paths) == len(set(loader.search_paths))
+"""
+
 
 def test_plugin_fixtures(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_user=USER_TESTS)
@@ -49,3 +74,9 @@ def test_plugin_with_xdist(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_user=USER_TESTS)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2")
     result.assert_outcomes(passed=4)
+
+
+def test_plugin_sessions_and_lazy_server(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_sessions=SESSION_TESTS)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:xdist")
+    result.assert_outcomes(passed=3)

@@ -1,9 +1,12 @@
-"""Start-up conveniences for teams moving from LocalStack: seed file, init scripts, HTTPS."""
+"""Start-up conveniences for teams moving from LocalStack: seed file, init scripts, HTTPS; and a
+start-up that loads only what serving needs."""
 
 from __future__ import annotations
 
 import json
 import ssl
+import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -124,3 +127,68 @@ def test_https_side_by_side(tmp_path: Path) -> None:
         )
         assert sts.get_caller_identity()["Account"] == "000000000000"
         assert server.client("sts").get_caller_identity()["Account"] == "000000000000"
+
+
+#: What a server without ``--tls`` or ``--enforce-iam`` must not load while starting and idling:
+#: botocore's client stack, awscrt, cryptography and the IAM policy engine each cost start-up
+#: time and resident memory, and are imported when a request first needs them.
+HEAVY_MODULES = (
+    "botocore.model",
+    "botocore.loaders",
+    "botocore.session",
+    "urllib3",
+    "awscrt",
+    "cryptography",
+    "kumoi.services.iam.authorizer",
+)
+
+START_AND_IDLE = """
+import asyncio, json, sys
+from pathlib import Path
+
+from kumoi.config import load_settings
+from kumoi.runtime.app import Kumoi
+
+
+async def main():
+    settings = {"host": "127.0.0.1", "port": 0, "data_dir": Path(sys.argv[1]), "log_level": "warning"}
+    server = Kumoi(load_settings(settings, environ={}))
+    await server.start()
+    await asyncio.sleep(0.5)
+    await server.stop()
+
+
+asyncio.run(main())
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_start_up_loads_nothing_a_request_does_not_need(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    result = subprocess.run(
+        [sys.executable, "-c", START_AND_IDLE, str(data_dir)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    loaded = json.loads(result.stdout.splitlines()[-1])
+    assert [name for name in loaded if name.startswith(HEAVY_MODULES)] == []
+    # The SNS signing key is made when SNS is first used, not at start-up.
+    assert not (data_dir / "sns").exists()
+
+
+def test_first_requests_load_what_they_need(tmp_path: Path) -> None:
+    with running_server(tmp_path / "data") as server:
+        s3, sns = server.client("s3"), server.client("sns")
+        s3.create_bucket(Bucket="lazy")
+        s3.put_object(Bucket="lazy", Key="k", Body=b"sealed at rest", ChecksumAlgorithm="CRC32C")
+        assert (
+            s3.get_object(Bucket="lazy", Key="k", ChecksumMode="ENABLED")["Body"].read() == b"sealed at rest"
+        )
+        sns.create_topic(Name="lazy")
+        deadline = time.monotonic() + 30
+        key = tmp_path / "data" / "sns" / "signing-key.pem"
+        while not key.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert key.exists(), "the first SNS request starts making the signing key"

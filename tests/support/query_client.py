@@ -17,6 +17,8 @@ from botocore.credentials import Credentials
 from botocore.parsers import QueryParser
 from botocore.serialize import QuerySerializer
 
+from kumoi.protocol.spec import ServiceModel
+
 
 class QueryError(Exception):
     def __init__(self, status: int, parsed: dict[str, Any]) -> None:
@@ -28,7 +30,7 @@ class QueryError(Exception):
 class QueryClient:
     def __init__(
         self,
-        model: botocore.model.ServiceModel,
+        model: ServiceModel,
         endpoint: str,
         *,
         signing_name: str,
@@ -36,7 +38,7 @@ class QueryClient:
         access_key: str = "test",
         secret_key: str = "test",
     ) -> None:
-        self._model = model
+        self._model = botocore.model.ServiceModel(model.document, service_name=model.service_name)
         self._endpoint = endpoint
         self._signer = SigV4Auth(Credentials(access_key, secret_key), signing_name, region)
 

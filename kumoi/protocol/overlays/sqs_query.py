@@ -24,13 +24,10 @@ Both models get them as the usual ``error`` trait, which the codecs read.
 
 from __future__ import annotations
 
-import copy
 from functools import lru_cache
 from typing import Any
 
-import botocore.model
-
-from kumoi.protocol.spec import model_data, service_model
+from kumoi.protocol.spec import ServiceModel, model_data, service_model, without_documentation
 
 XML_NAMESPACE = "http://queue.amazonaws.com/doc/2012-11-05/"
 
@@ -74,9 +71,9 @@ _ITEM_NAMES = {
 
 
 @lru_cache(maxsize=1)
-def sqs_query_model() -> botocore.model.ServiceModel:
+def sqs_query_model() -> ServiceModel:
     """SQS as the query protocol describes it (what older SDKs send and expect)."""
-    data = _with_legacy_errors(model_data("sqs"))
+    data = _with_legacy_errors()
     metadata = data["metadata"]
     for key in ("jsonVersion", "targetPrefix", "awsQueryCompatible"):
         metadata.pop(key, None)
@@ -105,13 +102,13 @@ def sqs_query_model() -> botocore.model.ServiceModel:
 
 
 @lru_cache(maxsize=1)
-def sqs_json_model() -> botocore.model.ServiceModel:
+def sqs_json_model() -> ServiceModel:
     """SQS's json model with the legacy error codes its ``x-amzn-query-error`` header needs."""
-    return service_model("sqs", _with_legacy_errors(model_data("sqs")))
+    return service_model("sqs", _with_legacy_errors())
 
 
-def _with_legacy_errors(original: dict[str, Any]) -> dict[str, Any]:
-    data = copy.deepcopy(original)
+def _with_legacy_errors() -> dict[str, Any]:
+    data = without_documentation(model_data("sqs"))
     for name, (code, status) in LEGACY_ERRORS.items():
         shape = data["shapes"].get(name)
         if shape is not None:

@@ -13,8 +13,6 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable, Sequence
 
-from awscrt import checksums as crt
-
 from kumoi.core.checksums import Checksum
 from kumoi.core.errors import ServiceError
 
@@ -22,11 +20,7 @@ COMPOSITE = "COMPOSITE"
 FULL_OBJECT = "FULL_OBJECT"
 _FULL_OBJECT_ALGORITHMS = frozenset({"crc32", "crc32c", "crc64nvme"})
 _COMPOSITE_ALGORITHMS = frozenset({"crc32", "crc32c", "sha1", "sha256"})
-_COMBINE: dict[str, tuple[Callable[[int, int, int], int], int]] = {
-    "crc32": (crt.combine_crc32, 4),
-    "crc32c": (crt.combine_crc32c, 4),
-    "crc64nvme": (crt.combine_crc64nvme, 8),
-}
+_WIDTHS = {"crc32": 4, "crc32c": 4, "crc64nvme": 8}
 
 
 def checksum_type(algorithm: str, requested: str | None) -> str:
@@ -52,9 +46,17 @@ def composite(algorithm: str, part_checksums: Sequence[str]) -> str:
 
 def full_object(algorithm: str, parts: Sequence[tuple[str, int]]) -> str:
     """Combine the parts' base64 CRCs (with their sizes) into the whole object's CRC."""
-    combine, width = _COMBINE[algorithm]
+    combine, width = _combine(algorithm), _WIDTHS[algorithm]
     total = 0
     for index, (value, size) in enumerate(parts):
         crc = int.from_bytes(base64.b64decode(value), "big")
         total = crc if index == 0 else combine(total, crc, size)
     return base64.b64encode(total.to_bytes(width, "big")).decode("ascii")
+
+
+def _combine(algorithm: str) -> Callable[[int, int, int], int]:
+    # awscrt is imported when first needed, not at server start-up (see kumoi.core.checksums).
+    from awscrt import checksums as crt
+
+    combine: Callable[[int, int, int], int] = getattr(crt, f"combine_{algorithm}")
+    return combine

@@ -16,11 +16,12 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from awscrt.crypto import RSA, RSASignatureAlgorithm
+from typing import TYPE_CHECKING, Any
 
 from kumoi.services.sts import api
+
+if TYPE_CHECKING:
+    from awscrt.crypto import RSA
 
 #: The tag of an OIDC provider that names its JWKS file.
 JWKS_FILE_TAG = "kumoi:jwks-file"
@@ -112,6 +113,8 @@ def _der_integer(value: bytes) -> bytes:
 
 def rsa_public_key(jwk: dict[str, Any]) -> RSA:
     """An RSA JWK (``n``, ``e``) as a PKCS#1 RSAPublicKey, the DER form awscrt reads."""
+    from awscrt.crypto import RSA  # imported when first needed, not at server start-up
+
     body = _der_integer(_b64(str(jwk["n"]))) + _der_integer(_b64(str(jwk["e"])))
     return RSA.new_public_key_from_der_data(b"\x30" + _der_length(len(body)) + body)
 
@@ -125,6 +128,8 @@ def verify_signature(token: WebToken, keys: list[dict[str, Any]]) -> None:
     candidates = [key for key in keys if key.get("kty") == "RSA" and (kid is None or key.get("kid") == kid)]
     if not candidates:
         raise invalid("Couldn't retrieve verification key from your identity provider")
+    from awscrt.crypto import RSASignatureAlgorithm
+
     digest = hashlib.sha256(token.signed).digest()
     for key in candidates:
         try:

@@ -26,14 +26,15 @@ from kumoi.protocol.base import ServiceCodec
 from kumoi.protocol.json import JsonCodec
 from kumoi.protocol.overlays import sqs_json_model, sqs_query_model
 from kumoi.protocol.query import QueryCodec
-from kumoi.protocol.spec import service_model
+from kumoi.protocol.spec import ServiceModel, service_model
 
 MAX_DEPTH = 4
 _ABSENT = object()
 
 
 @cache
-def _model(name: str) -> botocore.model.ServiceModel:
+def _spec(name: str) -> ServiceModel:
+    """The model the codecs are compiled from."""
     if name == "sqs-query":
         return sqs_query_model()
     if name == "sqs":
@@ -42,8 +43,14 @@ def _model(name: str) -> botocore.model.ServiceModel:
 
 
 @cache
+def _model(name: str) -> botocore.model.ServiceModel:
+    """botocore's view of the same document, for its serializers and parsers (the SDK side)."""
+    return botocore.model.ServiceModel(_spec(name).document, service_name=_spec(name).service_name)
+
+
+@cache
 def _codec(name: str) -> ServiceCodec:
-    model = _model(name)
+    model = _spec(name)
     return QueryCodec(model) if model.protocol == "query" else JsonCodec(model)
 
 

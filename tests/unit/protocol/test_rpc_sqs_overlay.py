@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+import botocore.model
 import botocore.parsers
 import botocore.serialize
 import pytest
@@ -16,10 +17,11 @@ from kumoi.protocol.json import JsonCodec
 from kumoi.protocol.overlays import sqs_json_model, sqs_query_model
 from kumoi.protocol.query import QueryCodec
 
-QUERY_MODEL = sqs_query_model()
-JSON_MODEL = sqs_json_model()
-QUERY = QueryCodec(QUERY_MODEL)
-JSON = JsonCodec(JSON_MODEL)
+QUERY = QueryCodec(sqs_query_model())
+JSON = JsonCodec(sqs_json_model())
+# botocore's view of the same overlaid documents: the SDK side of each round trip.
+QUERY_MODEL = botocore.model.ServiceModel(sqs_query_model().document, service_name="sqs")
+JSON_MODEL = botocore.model.ServiceModel(sqs_json_model().document, service_name="sqs")
 
 
 def run(coroutine: Any) -> Any:
