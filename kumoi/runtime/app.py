@@ -97,11 +97,17 @@ class Kumoi:
         )
         hosts = HostPolicy(self.settings.base_domains, (*self.settings.hostnames, self.settings.host))
         router = Router((binding.routes for binding in self.services.values()), hosts)
+        authorizer = build_authorizer(deps)
         internal = InternalEndpoints(
-            __version__, self._service_states, self.clock, lambda: self.startup_state, self.snapshot
+            __version__,
+            self._service_states,
+            self.clock,
+            lambda: self.startup_state,
+            self.snapshot,
+            enforcement=authorizer.enforcement,
         )
         application = Application(
-            self.services, router, hosts, verifier, internal, self.settings.region, build_authorizer(deps)
+            self.services, router, hosts, verifier, internal, self.settings.region, authorizer
         )
         self._server = HttpServer(application)
         await self._server.start(self.settings.host, self.settings.port)

@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl
 
 from kumoi.auth.errors import MISSING_AUTH, error_for
 from kumoi.auth.sigv4 import AuthResult, SigV4Verifier, anonymous_result
-from kumoi.core.authz import Authorizer
+from kumoi.core.authz import Authorizer, default_check
 from kumoi.core.context import RequestContext
 from kumoi.core.errors import AuthFailure, ServiceError, internal_error, not_implemented
 from kumoi.core.http import HttpRequest, HttpResponse
@@ -111,8 +111,8 @@ class Application:
             if operation not in binding.anonymous_operations:
                 if self._authorizer is not None:
                     await self._authorizer.authorize(context, decoded.params)
-                elif auth.method == "anonymous":
-                    raise ServiceError("AccessDenied", "Access Denied", status=403)
+                else:
+                    default_check(context)
             output = await handler(context, decoded.params)
             response = codec.encode(operation, output or {}, request_id)
         except AuthFailure as failure:

@@ -6,21 +6,27 @@ with the version, each service's state and the start-up (seed and init scripts) 
 ``POST /_kumoi/snapshot`` answers a consistent snapshot of all data (``kumoi snapshot save``).
 ``POST /_kumoi/clock`` with ``{"advance": seconds}`` moves the clock forward when the server was
 started with ``--test-clock``; ``GET`` shows it.
+``POST /_kumoi/enforcement`` with ``{"account": "123456789012", "enforce": true}`` switches IAM
+enforcement on for one account of the running server (``false`` switches off an account switched
+on this way; accounts enforced by the settings stay enforced); ``GET`` shows which are enforced.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from kumoi.core.authz import Enforcement
 from kumoi.core.clock import Clock
 from kumoi.core.http import FileBody, HttpRequest, HttpResponse
 from kumoi.core.streams import BodyTooLarge, read_limited
 
 _MAX_ADMIN_BODY = 64 * 1024
+_ACCOUNT = re.compile(r"\d{12}")
 
 
 def json_response(status: int, document: Mapping[str, Any]) -> HttpResponse:
@@ -58,12 +64,14 @@ class InternalEndpoints:
         clock: Clock,
         startup_state: Callable[[], str] = lambda: "done",
         snapshot: Callable[[], Awaitable[Path]] | None = None,
+        enforcement: Enforcement | None = None,
     ) -> None:
         self._version = version
         self._service_states = service_states
         self._clock = clock
         self._startup_state = startup_state
         self._snapshot = snapshot
+        self._enforcement = enforcement
 
     async def handle(self, request: HttpRequest) -> HttpResponse | None:
         """The response for an internal path, or None when the path is not one of ours."""
@@ -89,6 +97,8 @@ class InternalEndpoints:
             return _file_response(await self._snapshot())
         if path == "/_kumoi/clock":
             return await self._clock_endpoint(request)
+        if path == "/_kumoi/enforcement" and self._enforcement is not None:
+            return await self._enforcement_endpoint(request, self._enforcement)
         return None
 
     async def _clock_endpoint(self, request: HttpRequest) -> HttpResponse:
@@ -105,6 +115,28 @@ class InternalEndpoints:
         except (BodyTooLarge, ValueError, KeyError, TypeError) as exc:
             return json_response(400, {"error": f'expected {{"advance": seconds >= 0}}: {exc}'})
         return json_response(200, self._clock_state())
+
+    @staticmethod
+    async def _enforcement_endpoint(request: HttpRequest, enforcement: Enforcement) -> HttpResponse:
+        if request.method == "GET":
+            return json_response(200, enforcement.describe())
+        if request.method != "POST":
+            return json_response(405, {"error": "use GET or POST"})
+        try:
+            document = json.loads(await read_limited(request.body, _MAX_ADMIN_BODY))
+            account = document["account"]
+            enforce = document.get("enforce", True)
+            if not (isinstance(account, str) and _ACCOUNT.fullmatch(account) and isinstance(enforce, bool)):
+                raise ValueError("account must be 12 digits and enforce true or false")
+        except (BodyTooLarge, ValueError, KeyError, TypeError, AttributeError) as exc:
+            return json_response(
+                400, {"error": f'expected {{"account": "123456789012", "enforce": true}}: {exc}'}
+            )
+        if enforce:
+            enforcement.enable(account)
+        elif not enforcement.disable(account):
+            return json_response(409, {"error": f"IAM is enforced for {account} by the server's settings"})
+        return json_response(200, enforcement.describe())
 
     def _clock_state(self) -> dict[str, Any]:
         return {"now": self._clock.now(), "offset": self._clock.offset, "adjustable": self._clock.adjustable}

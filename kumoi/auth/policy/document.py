@@ -77,7 +77,11 @@ def _compile(text: str, kind: PolicyKind) -> Policy:
     sids = [statement.sid for statement in statements if statement.sid]
     if len(sids) != len(set(sids)):
         raise PolicySyntaxError("Statement IDs (SID) in a single policy must be unique.")
-    return Policy(version, statements, text)
+    return Policy(version, statements, text, static=all(_static(statement) for statement in statements))
+
+
+def _static(statement: Statement) -> bool:
+    return not statement.conditions and all(template.is_literal for template in statement.resources or ())
 
 
 def _strings(value: Any) -> list[str]:

@@ -12,6 +12,9 @@ The order is AWS's (IAM User Guide, "Policy evaluation logic"):
    allow for same-account callers.
 5. Cross-account: the caller's identity side (identity ∩ boundary ∩ session) must allow *and* the
    resource policy must allow the caller (by ARN, account or ``"*"``).
+6. An AWS service delivering for a resource (``sns.amazonaws.com`` sending an SNS message to a
+   queue) has no identity policies: only the resource policy can allow it, by naming the
+   service or ``"*"`` (usually with ``aws:SourceArn``/``aws:SourceAccount`` conditions).
 
 Anything else is an implicit deny, whose ``reason`` names the policy kind that was missing, for
 AWS's message ("because no identity-based policy allows the s3:GetObject action").
@@ -135,6 +138,10 @@ def evaluate(request: AccessRequest, policies: PolicySet) -> Decision:
             return Decision(EXPLICIT_DENY, reason, tuple(scan.denies))
     if principal.is_anonymous:
         if resource.allows and resource.strength >= Strength.ANYONE:
+            return Decision(ALLOWED, RESOURCE, tuple(resource.allows))
+        return Decision(IMPLICIT_DENY, RESOURCE)
+    if principal.is_service:
+        if resource.allows:
             return Decision(ALLOWED, RESOURCE, tuple(resource.allows))
         return Decision(IMPLICIT_DENY, RESOURCE)
     if principal.is_root:

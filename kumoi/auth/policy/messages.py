@@ -23,6 +23,8 @@ _IMPLICIT = {
 def denial_message(request: AccessRequest, decision: Decision) -> str:
     principal = request.principal
     who = "Anonymous user" if principal.is_anonymous else f"User: {principal.arn}"
+    if principal.is_service:
+        who = f"Service: {principal.arn}"
     table = _EXPLICIT if decision.decision == EXPLICIT_DENY else _IMPLICIT
     because = table.get(decision.reason, table[IDENTITY]).format(action=request.action)
     return f"{who} is not authorized to perform: {request.action} on resource: {request.resource} {because}"

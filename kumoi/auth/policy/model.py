@@ -45,16 +45,20 @@ class Policy:
     text: str
     source: str = ""
     source_type: str = "none"
+    #: No statement has a condition or a policy variable: its decisions depend only on the
+    #: action, the resource and the principal, so they may be reused (see the authorizer).
+    static: bool = False
 
     def named(self, source: str, source_type: str) -> Policy:
-        return Policy(self.version, self.statements, self.text, source, source_type)
+        return Policy(self.version, self.statements, self.text, source, source_type, self.static)
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
     """Who asks. ``arn`` is the caller's ARN (for a role session the ``assumed-role`` ARN);
     ``names`` are every ARN a resource policy's ``Principal`` may use for it (a session is also
-    its role's ARN); ``kind`` is ``root``, ``user``, ``role``, ``federated`` or ``anonymous``."""
+    its role's ARN); ``kind`` is ``root``, ``user``, ``role``, ``federated``, ``anonymous`` or
+    ``service`` (an AWS service principal such as ``sns.amazonaws.com``, which has no account)."""
 
     arn: str
     account_id: str
@@ -68,6 +72,10 @@ class Principal:
     @property
     def is_anonymous(self) -> bool:
         return self.kind == "anonymous"
+
+    @property
+    def is_service(self) -> bool:
+        return self.kind == "service"
 
 
 @dataclass(frozen=True, slots=True)

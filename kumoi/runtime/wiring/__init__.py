@@ -6,9 +6,9 @@ Each module exposes ``PROVIDER`` (the provider class, for the coverage report) a
 
 from __future__ import annotations
 
-from kumoi.core.authz import Authorizer
-from kumoi.runtime.wiring import iam, s3, sns, sqs, sts
+from kumoi.runtime.wiring import enforcement, iam, s3, sns, sqs, sts
 from kumoi.runtime.wiring.deps import Deps
+from kumoi.runtime.wiring.enforcement import Gate
 from kumoi.server.dispatch import ServiceBinding
 
 #: The served services' wiring modules, in the order they are listed (health, coverage).
@@ -22,11 +22,11 @@ def build_services(deps: Deps) -> dict[str, ServiceBinding]:
     return {binding.name: binding for binding in bindings}
 
 
-def build_authorizer(deps: Deps) -> Authorizer | None:
-    """The IAM policy engine when enforcement is on (``--enforce-iam``); otherwise None."""
-    if not deps.settings.enforce_iam:
-        return None
-    return iam.authorizer(deps)
+def build_authorizer(deps: Deps) -> Gate:
+    """The server's authorizer: IAM policies for the accounts they are enforced for
+    (``--enforce-iam``, ``--enforce-iam-accounts``, ``POST /_kumoi/enforcement``), the default
+    check for the others. Cheap: the policy engine is built when an account is first enforced."""
+    return enforcement.gate(deps)
 
 
 def provider_classes() -> dict[str, type | None]:

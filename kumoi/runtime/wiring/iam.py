@@ -10,19 +10,19 @@ already recognised.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from kumoi.protocol.query import QueryCodec
 from kumoi.protocol.spec import service_model
 from kumoi.runtime.wiring.deps import Deps
 from kumoi.server.dispatch import PeriodicTask, ServiceBinding, bind_operations
 from kumoi.server.route import ServiceRoutes
-from kumoi.services.iam.authorizer import IamAuthorizer, ServiceAuthz
-from kumoi.services.iam.authz import IamAuthz
 from kumoi.services.iam.directory import IamDirectory
 from kumoi.services.iam.provider import IamProvider
-from kumoi.services.s3.authz import S3Authz
-from kumoi.services.sqs.authz import SqsAuthz
-from kumoi.services.sts.authz import StsAuthz
+
+if TYPE_CHECKING:
+    from kumoi.services.iam.authorizer import IamAuthorizer
 
 NAME = "iam"
 PROVIDER = IamProvider
@@ -58,13 +58,23 @@ def binding(deps: Deps) -> ServiceBinding:
     )
 
 
-def authorizer(deps: Deps) -> IamAuthorizer:
-    """The policy-enforcing authorizer, with each served service's authorization map."""
+def authorizer(deps: Deps, enforced: Callable[[str], bool]) -> IamAuthorizer:
+    """The policy-enforcing authorizer for the accounts ``enforced`` names, with each served
+    service's authorization map. Imported and built only when an account is enforced."""
+    from kumoi.runtime.wiring import sns
+    from kumoi.services.iam.authorizer import IamAuthorizer, ServiceAuthz
+    from kumoi.services.iam.authz import IamAuthz
+    from kumoi.services.s3.authz import S3Authz
+    from kumoi.services.sns.authz import SnsAuthz
+    from kumoi.services.sqs.authz import SqsAuthz
+    from kumoi.services.sts.authz import StsAuthz
+
     identities = directory(deps)
     services: dict[str, ServiceAuthz] = {
         "s3": S3Authz(deps.meta),
         "sqs": SqsAuthz(deps.meta),
+        "sns": SnsAuthz(sns.topic_reader(deps)),
         "iam": IamAuthz(identities),
         "sts": StsAuthz(identities),
     }
-    return IamAuthorizer(identities, deps.clock, services)
+    return IamAuthorizer(identities, deps.clock, services, enforced)

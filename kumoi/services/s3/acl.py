@@ -234,7 +234,7 @@ class AclOperations(S3Base):
         bucket, record = await self._meta.s3.get_bucket_and_object(bucket_name, key)
         if bucket is None:
             raise errors.no_such_bucket(bucket_name)
-        if bucket.account_id != ctx.account_id:
+        if bucket.account_id != ctx.account_id and not await ctx.foreign_access():
             raise errors.access_denied()
         if record is None:
             raise errors.no_such_key(key)

@@ -13,7 +13,6 @@ The bucket policy is the bucket's ``config["Policy"]`` (the document's text), it
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -21,6 +20,7 @@ from urllib.parse import unquote
 
 from kumoi.auth.policy import ResourceFacts, Target
 from kumoi.core.context import RequestContext
+from kumoi.services.s3.public_access import effective_policy
 from kumoi.storage.meta.contract import MetadataStore
 
 #: How long a bucket's policy, owner and tags are reused, and how many buckets are kept.
@@ -137,7 +137,11 @@ def object_arn(bucket: str, key: str) -> str:
 
 
 def _context(operation: str, params: Mapping[str, Any]) -> dict[str, list[str]]:
-    keys = {name: [str(params[member])] for member, name in _KEYS.items() if params.get(member) is not None}
+    keys = {
+        _KEYS[member]: [str(value)]
+        for member, value in params.items()
+        if member in _KEYS and value is not None
+    }
     if operation in _LISTINGS:
         for member, name in _LIST_KEYS.items():
             keys[name] = [str(params.get(member, "1000" if member == "MaxKeys" else ""))]
@@ -222,8 +226,6 @@ class S3Authz:
         record = await self._meta.s3.get_bucket(bucket)
         if record is None:
             return ResourceFacts()
-        policy = record.config.get("Policy")
-        if isinstance(policy, dict):
-            policy = json.dumps(policy)
-        tags = record.config.get("Tags") or {}
-        return ResourceFacts(policy if isinstance(policy, str) else None, record.account_id, dict(tags))
+        tags = dict(record.config.get("Tags") or {})
+        policy = effective_policy(record.config, record.account_id)
+        return ResourceFacts(policy, record.account_id, tags)

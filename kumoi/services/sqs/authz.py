@@ -10,6 +10,7 @@ is the queue's ``Policy`` attribute; the queue's tags give ``aws:ResourceTag/*``
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from kumoi.auth.policy import ResourceFacts, Target
@@ -61,6 +62,28 @@ def targets(ctx: RequestContext, params: Mapping[str, Any]) -> list[Target]:
     if operation == "UntagQueue":
         context = {"aws:tagkeys": [str(key) for key in params.get("TagKeys") or ()]}
     return [Target(action, queue_arn(ctx.region, account, name), context, (account, name), account)]
+
+
+@lru_cache(maxsize=4096)
+def _url_owner(url: str) -> str:
+    """The account a queue URL names ("" if it is no queue URL)."""
+    try:
+        return parse_queue_url(url)[0]
+    except ServiceError:
+        return ""
+
+
+def names_other_account(ctx: RequestContext, params: Mapping[str, Any]) -> bool:
+    """Does the request name a queue another account owns? Asked of every SQS request while IAM
+    is enforced for no account, so the usual case (a queue URL) costs one cache look-up."""
+    url = params.get("QueueUrl")
+    if url is not None:
+        return _url_owner(str(url)) not in ("", ctx.account_id)
+    for target in targets(ctx, params):
+        owner = target.resource_account or (target.locator[0] if target.locator else "")
+        if owner not in ("", ctx.account_id):
+            return True
+    return False
 
 
 class SqsAuthz:

@@ -9,7 +9,7 @@ import pytest
 from kumoi.auth.policy import PolicySyntaxError, parse_policy
 from kumoi.auth.policy.glob import arn_match, glob_match
 from kumoi.auth.policy.variables import compile_template
-from tests.unit.auth.policy_cases import allow, doc
+from tests.unit.auth.policy_cases import allow, doc, identity
 
 
 @pytest.mark.parametrize(
@@ -111,3 +111,23 @@ def test_templates() -> None:
     assert compile_template("${aws:username}", False).resolve(context) == "${aws:username}"
     with pytest.raises(PolicySyntaxError):
         compile_template("${a b}", True)
+
+
+@pytest.mark.parametrize(
+    ("statement", "static"),
+    [
+        (allow("sqs:SendMessage", "arn:aws:sqs:us-east-1:111111111111:jobs"), True),
+        (allow("s3:GetObject", "arn:aws:s3:::home/${aws:username}/*"), False),
+        (
+            allow(
+                "sqs:SendMessage",
+                "arn:aws:sqs:us-east-1:111111111111:jobs",
+                Condition={"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}},
+            ),
+            False,
+        ),
+    ],
+)
+def test_static_policies(statement: dict[str, object], static: bool) -> None:
+    """Only decisions of policies without conditions or variables may be reused."""
+    assert identity(statement).static is static
