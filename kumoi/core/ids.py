@@ -9,12 +9,17 @@ that must not be guessable (receipt tokens, keys, session tokens) keeps using ``
 from __future__ import annotations
 
 import random
-import uuid
+
+#: The version (4) and variant (RFC 4122) bits of a random UUID, and the mask that clears them.
+_UUID4_BITS = (0x4000 << 64) | (0x8000 << 48)
+_UUID4_MASK = ~((0xF000 << 64) | (0xC000 << 48))
 
 
 def unique_uuid() -> str:
-    """A random (version 4) UUID string, like ``str(uuid.uuid4())``."""
-    return str(uuid.UUID(int=random.getrandbits(128), version=4))
+    """A random (version 4) UUID string, like ``str(uuid.uuid4())`` (formatted here directly:
+    building a ``uuid.UUID`` cost more than the random bits)."""
+    h = "%032x" % (random.getrandbits(128) & _UUID4_MASK | _UUID4_BITS)
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def unique_hex(bits: int = 64) -> str:

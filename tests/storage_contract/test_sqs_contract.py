@@ -7,7 +7,15 @@ import itertools
 
 import pytest
 
-from kumoi.storage.meta.contract import MessageRecord, QueueMissing, QueueRecord, Redrive, VisibilityChange
+from kumoi.storage.meta.contract import (
+    MessageRecord,
+    MoveTaskRecord,
+    QueueMissing,
+    QueueRecord,
+    ReceiveAttempt,
+    Redrive,
+    VisibilityChange,
+)
 from tests.storage_contract.conftest import Env, Runner
 
 ACCOUNT = "111122223333"
@@ -368,5 +376,74 @@ def test_batch_deletes_and_visibility_changes(contract: Runner) -> None:
         assert outcomes == [VisibilityChange.CHANGED, VisibilityChange.NOT_FOUND]
         assert await sqs.delete_messages(qid, [handles[2], (handles[1][0], "stale")]) == [True, False]
         assert await sqs.count_messages(qid, now) == (0, 2, 0)
+
+    contract(body)
+
+
+def test_send_returns_increasing_sequences_for_a_batch(contract: Runner) -> None:
+    async def body(env: Env) -> None:
+        sqs = env.meta.sqs
+        qid = await new_queue(env)
+        first = await sqs.send(qid, [msg(f"a{i}") for i in range(3)])
+        second = await sqs.send(qid, [msg(f"b{i}") for i in range(4)])
+        sequences = [sequence for _id, sequence in first + second]
+        assert sequences == sorted(set(sequences))
+        got = await sqs.receive(qid, NOW, 10, 30.0, False)
+        assert [(m.message_id, m.sequence) for m in got] == first + second
+
+    contract(body)
+
+
+def test_receive_attempt_replays_untouched_claims(contract: Runner) -> None:
+    async def body(env: Env) -> None:
+        sqs = env.meta.sqs
+        qid = await new_queue(env, "attempts.fifo")
+        await sqs.send(qid, [msg(f"g{i}", group="g") for i in range(3)])
+        attempt = ReceiveAttempt("a-1", NOW + 300)
+        first = await sqs.receive(qid, NOW, 2, 30.0, True, attempt=attempt)
+        assert [m.body for m in first] == ["g0", "g1"]
+        again = await sqs.receive(qid, NOW + 10, 2, 30.0, True, attempt=attempt)
+        assert [(m.message_id, m.receipt, m.receive_count) for m in again] == [
+            (m.message_id, m.receipt, m.receive_count) for m in first
+        ]
+        assert {m.visible_at for m in again} == {NOW + 40}
+        # Another attempt id is a new receive: the group is blocked.
+        assert await sqs.receive(qid, NOW + 10, 2, 30.0, True, attempt=ReceiveAttempt("a-2", NOW + 300)) == []
+        # A deleted message ends the replay.
+        assert first[0].receipt is not None
+        assert await sqs.delete_message(qid, first[0].message_id, first[0].receipt)
+        assert await sqs.receive(qid, NOW + 11, 2, 30.0, True, attempt=attempt) == []
+        # Past the attempt's expiry the id starts afresh.
+        late = await sqs.receive(qid, NOW + 301, 2, 30.0, True, attempt=attempt)
+        assert [m.body for m in late] == ["g1", "g2"] and late[0].receive_count == 2
+
+    contract(body)
+
+
+def test_move_tasks_are_stored(contract: Runner) -> None:
+    async def body(env: Env) -> None:
+        sqs = env.meta.sqs
+        source = await new_queue(env, "dlq")
+        target = await new_queue(env, "target")
+        sent = await sqs.send(source, [msg(f"m{i}") for i in range(3)])
+        arn = "arn:aws:sqs:us-east-1:111122223333:dlq"
+        for index in range(4):
+            task = MoveTaskRecord(f"h{index}", arn, source, None, None, index, 0, status="COMPLETED")
+            await sqs.create_move_task(task, keep=2)
+        running = MoveTaskRecord("run", arn, source, "arn:target", 5, 10, 3)
+        await sqs.create_move_task(running, keep=2)
+        moved = await sqs.move_task_messages("run", source, [(sent[0][1], target), (sent[1][1], target)], NOW)
+        assert moved == 2
+        listed = await sqs.list_move_tasks(arn, 10)
+        assert [t.handle for t in listed] == ["run", "h3"]
+        assert listed[0] == MoveTaskRecord("run", arn, source, "arn:target", 5, 10, 3, moved=2)
+        assert [t.handle for t in await sqs.unfinished_move_tasks()] == ["run"]
+        await sqs.update_move_task("run", "FAILED", "broken")
+        assert await sqs.unfinished_move_tasks() == []
+        (failed,) = await sqs.list_move_tasks(arn, 1)
+        assert (failed.status, failed.failure) == ("FAILED", "broken")
+        assert [m.body for m in await sqs.receive(target, NOW, 10, 30.0, False)] == ["m0", "m1"]
+        await sqs.delete_queue(source)
+        assert await sqs.list_move_tasks(arn, 10) == []
 
     contract(body)

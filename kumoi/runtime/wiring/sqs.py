@@ -14,6 +14,7 @@ from kumoi.core.delivery import QueueDelivery
 from kumoi.protocol.json import JsonCodec
 from kumoi.protocol.overlays.sqs_query import sqs_json_model, sqs_query_model
 from kumoi.protocol.query import QueryCodec
+from kumoi.runtime.wiring import enforcement
 from kumoi.runtime.wiring.deps import Deps
 from kumoi.server.dispatch import PeriodicTask, ServiceBinding, bind_operations
 from kumoi.server.route import ServiceRoutes
@@ -34,8 +35,9 @@ def provider(deps: Deps) -> SqsProvider:
 
 
 def delivery(deps: Deps) -> QueueDelivery:
-    """What other services use to send messages to queues."""
-    return provider(deps)
+    """What other services use to send messages to queues (queue policies checked where IAM is
+    enforced: :mod:`kumoi.runtime.wiring.enforcement`)."""
+    return enforcement.queues(deps, provider(deps))
 
 
 def binding(deps: Deps) -> ServiceBinding:
@@ -52,4 +54,5 @@ def binding(deps: Deps) -> ServiceBinding:
         codecs={"json": JsonCodec(model), "query": QueryCodec(sqs_query_model())},
         handlers=bind_operations(sqs, model.operation_names),
         tasks=(PeriodicTask("sqs retention", RETENTION_SWEEP_SECONDS, sqs.sweep),),
+        startup=sqs.start,
     )

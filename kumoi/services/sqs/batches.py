@@ -29,7 +29,7 @@ def check_batch(entries: Sequence[Mapping[str, Any]], entry_shape: str) -> None:
     seen: set[str] = set()
     for entry in entries:
         entry_id = entry["Id"]
-        if not _ENTRY_ID.match(entry_id):
+        if not _ENTRY_ID.fullmatch(entry_id):
             raise ServiceError(
                 "InvalidBatchEntryId",
                 "A batch entry id can only contain alphanumeric characters, hyphens and underscores. "

@@ -35,6 +35,7 @@ _RESERVED_PREFIXES = ("aws.", "amazon.")
 _FIFO_ID = re.compile(r"^[A-Za-z0-9!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~]{1,128}$")
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _SYSTEM_ATTRIBUTES = frozenset({"AWSTraceHeader"})
+_NONE: Mapping[str, Any] = {}
 #: Message system attribute names a receiver may ask for.
 SYSTEM_NAMES = frozenset(
     {
@@ -106,18 +107,24 @@ def prepare(entry: Mapping[str, Any], rules: QueueRules, now: float, sender_id: 
         raise ServiceError("MissingParameter", "The request must contain the parameter MessageBody.")
     if _INVALID_CHARS.search(body):
         raise ServiceError("InvalidMessageContents", _INVALID_CHARS_MESSAGE)
-    attributes: Mapping[str, Any] = entry.get("MessageAttributes") or {}
-    system: Mapping[str, Any] = entry.get("MessageSystemAttributes") or {}
-    attribute_bytes = check_message_attributes(attributes)
-    _check_system_attributes(system)
-    size = len(body.encode("utf-8")) + attribute_bytes
+    attributes: Mapping[str, Any] = entry.get("MessageAttributes") or _NONE
+    system: Mapping[str, Any] = entry.get("MessageSystemAttributes") or _NONE
+    data = body.encode("utf-8")
+    size = len(data)
+    if attributes:
+        size += check_message_attributes(attributes)
+    if system:
+        _check_system_attributes(system)
     if size > rules.max_bytes:
         raise invalid(
             "One or more parameters are invalid. "
             f"Reason: Message must be shorter than {rules.max_bytes} bytes."
         )
-    group_id, dedup_id, dedup_key = _fifo_ids(entry, rules, body)
-    delay = _delay(entry, rules)
+    if rules.fifo or "MessageGroupId" in entry or "MessageDeduplicationId" in entry:
+        group_id, dedup_id, dedup_key = _fifo_ids(entry, rules, body)
+    else:
+        group_id = dedup_id = dedup_key = None
+    delay = _delay(entry, rules) if "DelaySeconds" in entry else rules.delay
     stored: dict[str, Any] = {"SenderId": sender_id}
     if attributes:
         stored["MessageAttributes"] = storable(attributes)
@@ -136,7 +143,7 @@ def prepare(entry: Mapping[str, Any], rules: QueueRules, now: float, sender_id: 
     return Prepared(
         record,
         size,
-        md5_hex(body),
+        hashlib.md5(data, usedforsecurity=False).hexdigest(),
         attributes_md5(attributes) if attributes else None,
         attributes_md5(system) if system else None,
     )
@@ -161,7 +168,7 @@ def _fifo_ids(
     group_id = entry.get("MessageGroupId")
     dedup_id = entry.get("MessageDeduplicationId")
     for name, value in (("MessageGroupId", group_id), ("MessageDeduplicationId", dedup_id)):
-        if value is not None and not _FIFO_ID.match(value):
+        if value is not None and not _FIFO_ID.fullmatch(value):
             raise invalid_parameter(
                 name,
                 value,
@@ -184,6 +191,17 @@ def _fifo_ids(
         dedup_id = hashlib.sha256(body.encode("utf-8")).hexdigest()
     key = f"{group_id}\n{dedup_id}" if rules.group_scope else dedup_id
     return group_id, dedup_id, key
+
+
+def check_attempt_id(value: str) -> None:
+    """A ReceiveRequestAttemptId: 1 to 128 alphanumeric or punctuation characters."""
+    if not _FIFO_ID.fullmatch(value):
+        raise invalid_parameter(
+            "ReceiveRequestAttemptId",
+            value,
+            "ReceiveRequestAttemptId can only include alphanumeric and punctuation characters. "
+            f"1 to {limits.MAX_FIFO_ID_LENGTH} in length.",
+        )
 
 
 def check_message_attributes(attributes: Mapping[str, Any]) -> int:
@@ -223,7 +241,7 @@ def check_message_attributes(attributes: Mapping[str, Any]) -> int:
                 raise invalid(f"The message attribute '{name}' with type '{base}' must use field 'String'.")
             if _INVALID_CHARS.search(text):
                 raise ServiceError("InvalidMessageContents", _INVALID_CHARS_MESSAGE)
-            if base == "Number" and not _NUMBER.match(text):
+            if base == "Number" and not _NUMBER.fullmatch(text):
                 raise invalid(f"Can't cast the value of message (user) attribute '{name}' to a number.")
             size = len(text.encode("utf-8"))
         total += len(name.encode("utf-8")) + len(data_type.encode("utf-8")) + size
@@ -235,7 +253,7 @@ def _check_attribute_name(name: str) -> None:
     if (
         not name
         or len(name) > limits.MAX_ATTRIBUTE_NAME_LENGTH
-        or not _ATTRIBUTE_NAME.match(name)
+        or not _ATTRIBUTE_NAME.fullmatch(name)
         or lowered.startswith(_RESERVED_PREFIXES)
         or name.startswith(".")
         or name.endswith(".")

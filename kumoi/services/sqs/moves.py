@@ -2,10 +2,13 @@
 
 A task moves the messages that were visible in the dead-letter queue when it started, in
 batches, each batch one store transaction that re-checks the message is still visible there (a
-receiver may take it meanwhile), either to the given destination or back to the queue each
-message came from (its ``DeadLetterQueueSourceArn``). ``MaxNumberOfMessagesPerSecond`` paces the
-batches. Tasks run as asyncio tasks of this process and are kept in memory: the messages they
-moved are durable, the task list does not survive a restart.
+receiver may take it meanwhile) and adds to the task's moved count, either to the given
+destination or back to the queue each message came from (its ``DeadLetterQueueSourceArn``).
+``MaxNumberOfMessagesPerSecond`` paces the batches.
+
+Tasks live in the metadata store: their status and progress survive a restart, and the provider
+resumes every task that was running (or being cancelled) when the server stopped. The store
+keeps the ten most recent tasks per source queue, which is what ListMessageMoveTasks shows.
 """
 
 from __future__ import annotations
@@ -16,13 +19,12 @@ import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from kumoi.core.clock import Clock
 from kumoi.core.errors import ServiceError
 from kumoi.services.sqs import limits
-from kumoi.storage.meta.contract import MessageRecord, SqsRepository
+from kumoi.storage.meta.contract import MessageRecord, MoveTaskRecord, SqsRepository
 
 #: Messages moved per transaction.
 MOVE_BATCH = 100
@@ -46,53 +48,47 @@ def task_not_found() -> ServiceError:
     )
 
 
-@dataclass
-class MoveTask:
-    handle: str
-    source_arn: str
-    source_queue_id: int
-    destination_arn: str | None
-    rate: int | None
-    started_ms: int
-    to_move: int
-    moved: int = 0
-    status: str = RUNNING
-    failure: str | None = None
-    runner: asyncio.Task[None] | None = field(default=None, repr=False)
-
-    def describe(self) -> dict[str, Any]:
-        entry: dict[str, Any] = {
-            "Status": self.status,
-            "SourceArn": self.source_arn,
-            "ApproximateNumberOfMessagesMoved": self.moved,
-            "ApproximateNumberOfMessagesToMove": self.to_move,
-            "StartedTimestamp": self.started_ms,
-        }
-        if self.status == RUNNING:
-            entry["TaskHandle"] = self.handle
-        if self.destination_arn is not None:
-            entry["DestinationArn"] = self.destination_arn
-        if self.rate is not None:
-            entry["MaxNumberOfMessagesPerSecond"] = self.rate
-        if self.failure is not None:
-            entry["FailureReason"] = self.failure
-        return entry
+def describe(task: MoveTaskRecord) -> dict[str, Any]:
+    """A task as ListMessageMoveTasks shows it (the handle only while it runs)."""
+    entry: dict[str, Any] = {
+        "Status": task.status,
+        "SourceArn": task.source_arn,
+        "ApproximateNumberOfMessagesMoved": task.moved,
+        "ApproximateNumberOfMessagesToMove": task.to_move,
+        "StartedTimestamp": task.started_ms,
+    }
+    if task.status == RUNNING:
+        entry["TaskHandle"] = task.handle
+    if task.destination_arn is not None:
+        entry["DestinationArn"] = task.destination_arn
+    if task.rate is not None:
+        entry["MaxNumberOfMessagesPerSecond"] = task.rate
+    if task.failure is not None:
+        entry["FailureReason"] = task.failure
+    return entry
 
 
 class MoveTasks:
-    """The tasks of this process, newest last per source queue."""
+    """Runs this process's move tasks; their records live in the store."""
 
     def __init__(self, repository: SqsRepository, clock: Clock, moved: Callable[[int], None]) -> None:
         self._repository = repository
         self._clock = clock
         self._moved = moved
-        self._tasks: dict[str, MoveTask] = {}
-        self._by_source: dict[str, list[MoveTask]] = {}
+        #: The running tasks by handle: their current record and the asyncio task moving.
+        self._active: dict[str, tuple[MoveTaskRecord, asyncio.Task[None]]] = {}
+        #: Source queues whose new task is being stored (not yet in ``_active``).
+        self._starting: set[str] = set()
 
     def running(self, source_arn: str) -> bool:
-        return any(task.status in (RUNNING, CANCELLING) for task in self._by_source.get(source_arn, []))
+        """Whether the source queue has an active task. Every active task is in this process
+        (resumed at start-up), so this needs no store read, and :meth:`start` claims the source
+        before its first await: two starts racing cannot both pass this check."""
+        return source_arn in self._starting or any(
+            task.source_arn == source_arn for task, _runner in self._active.values()
+        )
 
-    def start(
+    async def start(
         self,
         source_arn: str,
         source_queue_id: int,
@@ -100,39 +96,58 @@ class MoveTasks:
         rate: int | None,
         to_move: int,
         destination: Destination,
-    ) -> MoveTask:
+    ) -> MoveTaskRecord:
+        """Store and launch a task; the caller checked :meth:`running` just before (no await between)."""
+        self._starting.add(source_arn)
         handle = base64.b64encode(
             json.dumps({"taskId": str(uuid.uuid4()), "sourceArn": source_arn}).encode()
         ).decode()
-        task = MoveTask(
+        task = MoveTaskRecord(
             handle, source_arn, source_queue_id, destination_arn, rate, self._clock.now_ms(), to_move
         )
-        self._tasks[handle] = task
-        self._by_source.setdefault(source_arn, []).append(task)
-        task.runner = asyncio.get_running_loop().create_task(
-            self._run(task, destination), name="sqs message move"
-        )
-        return task
-
-    def listed(self, source_arn: str, limit: int) -> list[MoveTask]:
-        return list(reversed(self._by_source.get(source_arn, [])))[:limit]
-
-    def cancel(self, handle: str) -> MoveTask:
-        task = self._tasks.get(handle)
-        if task is None or task.status != RUNNING:
-            raise task_not_found()
-        task.status = CANCELLING
-        return task
-
-    async def _run(self, task: MoveTask, destination: Destination) -> None:
         try:
-            await self._move_all(task, destination)
-        except Exception as exc:  # the task fails; the server goes on
-            task.status, task.failure = FAILED, f"{type(exc).__name__}: {exc}"
-            return
-        task.status = CANCELLED if task.status == CANCELLING else COMPLETED
+            await self._repository.create_move_task(task, limits.MAX_MOVE_TASKS_LISTED)
+            self._launch(task, destination)
+        finally:
+            self._starting.discard(source_arn)
+        return task
 
-    async def _move_all(self, task: MoveTask, destination: Destination) -> None:
+    async def resume(self, task: MoveTaskRecord, destination: Destination) -> None:
+        """Go on with a task the previous run of the server left active."""
+        if task.status == CANCELLING:
+            await self._repository.update_move_task(task.handle, CANCELLED, task.failure)
+        else:
+            self._launch(task, destination)
+
+    async def listed(self, source_arn: str, limit: int) -> list[MoveTaskRecord]:
+        return await self._repository.list_move_tasks(source_arn, limit)
+
+    async def cancel(self, handle: str) -> MoveTaskRecord:
+        active = self._active.get(handle)
+        if active is None or active[0].status != RUNNING:
+            raise task_not_found()
+        task = active[0]
+        task.status = CANCELLING
+        await self._repository.update_move_task(handle, CANCELLING, task.failure)
+        return task
+
+    def _launch(self, task: MoveTaskRecord, destination: Destination) -> None:
+        runner = asyncio.get_running_loop().create_task(self._run(task, destination), name="sqs message move")
+        self._active[task.handle] = (task, runner)
+
+    async def _run(self, task: MoveTaskRecord, destination: Destination) -> None:
+        try:
+            try:
+                await self._move_all(task, destination)
+            except Exception as exc:  # the task fails; the server goes on
+                task.status, task.failure = FAILED, f"{type(exc).__name__}: {exc}"
+            else:
+                task.status = CANCELLED if task.status == CANCELLING else COMPLETED
+            await self._repository.update_move_task(task.handle, task.status, task.failure)
+        finally:
+            self._active.pop(task.handle, None)
+
+    async def _move_all(self, task: MoveTaskRecord, destination: Destination) -> None:
         while task.moved < task.to_move and task.status == RUNNING:
             began = time.monotonic()
             wanted = min(MOVE_BATCH, task.to_move - task.moved, task.rate or limits.MAX_MOVE_RATE)
@@ -150,7 +165,9 @@ class MoveTasks:
                 moves.append((message.sequence, target))
             if not moves:
                 raise RuntimeError(task.failure)
-            task.moved += await self._repository.move_messages(task.source_queue_id, moves, now)
+            task.moved += await self._repository.move_task_messages(
+                task.handle, task.source_queue_id, moves, now
+            )
             for target in {target for _sequence, target in moves}:
                 self._moved(target)
             if task.rate is not None:

@@ -2,8 +2,9 @@
 
 Every message is written to the metadata store (group-committed) before SendMessage answers, and a
 receive claims messages atomically there, so a message is never delivered to two receivers within
-one visibility window and an acknowledged message survives a crash. A batch is one write job. A
-receive is one write job too, which also drops messages past retention and moves over-received
+one visibility window and an acknowledged message survives a crash. A batch is one write job,
+and concurrent sends to one queue share one (:mod:`kumoi.services.sqs.coalesce`). A receive is
+one write job too, which also drops messages past retention and moves over-received
 ones to the dead-letter queue. Long polls sleep until a send (or anything else that can make a
 message available) wakes them, or until the next message becomes visible.
 
@@ -20,21 +21,23 @@ from typing import Any
 
 from kumoi.core.clock import Clock
 from kumoi.core.context import RequestContext
-from kumoi.core.delivery import OutgoingMessage
+from kumoi.core.delivery import DeliverySource, OutgoingMessage
 from kumoi.core.errors import ServiceError
 from kumoi.services.sqs import attributes as queue_attributes
 from kumoi.services.sqs import limits
 from kumoi.services.sqs.batches import check_batch, failure
+from kumoi.services.sqs.coalesce import SendCoalescer
 from kumoi.services.sqs.messages import (
     SYSTEM_NAMES,
     Prepared,
     QueueRules,
+    check_attempt_id,
     invalid_parameter,
     message_output,
     prepare,
     sequence_number,
 )
-from kumoi.services.sqs.moves import MoveTasks, task_not_found
+from kumoi.services.sqs.moves import Destination, MoveTasks, describe, task_not_found
 from kumoi.services.sqs.permissions import add_permission, remove_permission
 from kumoi.services.sqs.queues import QueueDirectory, no_queue
 from kumoi.services.sqs.receipts import parse_receipt, receipt_handle
@@ -45,6 +48,7 @@ from kumoi.storage.meta.contract import (
     MetadataStore,
     QueueMissing,
     QueueRecord,
+    ReceiveAttempt,
     Redrive,
     VisibilityChange,
 )
@@ -104,8 +108,14 @@ class SqsProvider:
         self._queues = QueueDirectory(meta.sqs)
         self._waiters = QueueWaiters()
         self._moves = MoveTasks(meta.sqs, clock, self._waiters.notify)
+        self._sends = SendCoalescer(self._send)
         self._purged: dict[int, float] = {}
         self._deleted: dict[tuple[str, str], float] = {}
+
+    async def start(self) -> None:
+        """Resume the message move tasks that were running when the server last stopped."""
+        for task in await self._repo.unfinished_move_tasks():
+            await self._moves.resume(task, self._destination(task.destination_arn))
 
     # --- queues ---------------------------------------------------------------------------------
 
@@ -346,15 +356,21 @@ class SqsProvider:
 
     async def _store(self, queue: QueueRecord, records: list[MessageRecord]) -> list[tuple[str, int]]:
         try:
-            stored = await self._repo.send(_queue_id(queue), records, limits.DEDUP_WINDOW_SECONDS)
+            stored = await self._sends.send(_queue_id(queue), records)
         except QueueMissing:
             self._queues.forget(queue)
             raise no_queue() from None
         self._waiters.notify(_queue_id(queue))
         return stored
 
-    async def deliver(self, queue_arn: str, messages: list[OutgoingMessage]) -> list[str]:
-        """:class:`~kumoi.core.delivery.QueueDelivery`: send on behalf of another service."""
+    async def _send(self, queue_id: int, records: list[MessageRecord]) -> list[tuple[str, int]]:
+        return await self._repo.send(queue_id, records, limits.DEDUP_WINDOW_SECONDS)
+
+    async def deliver(
+        self, queue_arn: str, messages: list[OutgoingMessage], *, source: DeliverySource | None = None
+    ) -> list[str]:
+        """:class:`~kumoi.core.delivery.QueueDelivery`: send on behalf of another service (the
+        composition root checks the queue policy against ``source`` before this is called)."""
         queue = await self._queues.by_arn(queue_arn)
         if queue is None:
             raise no_queue()
@@ -397,12 +413,25 @@ class SqsProvider:
         retention = int(
             attrs.get("MessageRetentionPeriod", queue_attributes.STANDARD_DEFAULTS["MessageRetentionPeriod"])
         )
+        fifo = _is_fifo(queue)
+        attempt = None
+        attempt_id = request.get("ReceiveRequestAttemptId")
+        if fifo and attempt_id is not None:  # standard queues ignore it, as SQS does
+            check_attempt_id(attempt_id)
+            attempt = ReceiveAttempt(attempt_id, self._clock.now() + limits.RECEIVE_ATTEMPT_WINDOW_SECONDS)
         deadline = self._clock.now() + wait
         while True:
             event = self._waiters.watch(queue_id)
             now = self._clock.now()
             claimed = await self._repo.receive(
-                queue_id, now, limit, visibility, _is_fifo(queue), sent_after=now - retention, redrive=redrive
+                queue_id,
+                now,
+                limit,
+                visibility,
+                fifo,
+                sent_after=now - retention,
+                redrive=redrive,
+                attempt=attempt,
             )
             if redrive is not None:
                 self._waiters.notify(redrive.dead_letter_queue_id)
@@ -539,11 +568,8 @@ class SqsProvider:
         if source is None:
             raise _missing_resource("SourceArn")
         destination_arn = request.get("DestinationArn")
-        destination = None
-        if destination_arn is not None:
-            destination = await self._queues.by_arn(destination_arn)
-            if destination is None:
-                raise _missing_resource("DestinationArn")
+        if destination_arn is not None and await self._queues.by_arn(destination_arn) is None:
+            raise _missing_resource("DestinationArn")
         rate = request.get("MaxNumberOfMessagesPerSecond")
         if rate is not None and not 1 <= rate <= limits.MAX_MOVE_RATE:
             raise invalid_parameter(
@@ -555,24 +581,27 @@ class SqsProvider:
             raise ServiceError(
                 "InvalidParameterValue", "Source queue must be configured as a Dead Letter Queue."
             )
+        visible, _in_flight, _delayed = await self._repo.count_messages(_queue_id(source), self._clock.now())
         if self._moves.running(source_arn):
             raise ServiceError(
                 "InvalidParameterValue",
                 "There is already a task running. Only one active task is allowed for a source queue arn "
                 "at a given time.",
             )
-        visible, _in_flight, _delayed = await self._repo.count_messages(_queue_id(source), self._clock.now())
-
-        async def destination_of(message: MessageRecord) -> int | None:
-            if destination is not None:
-                return _queue_id(destination)
-            origin = await self._queues.by_arn(str(message.attrs.get("DeadLetterQueueSourceArn", "")))
-            return None if origin is None else origin.queue_id
-
-        task = self._moves.start(
-            source_arn, _queue_id(source), destination_arn, rate, visible, destination_of
+        task = await self._moves.start(
+            source_arn, _queue_id(source), destination_arn, rate, visible, self._destination(destination_arn)
         )
         return {"TaskHandle": task.handle}
+
+    def _destination(self, destination_arn: str | None) -> Destination:
+        """Where a move task sends a message: the given queue, else the queue it came from."""
+
+        async def destination_of(message: MessageRecord) -> int | None:
+            arn = destination_arn or str(message.attrs.get("DeadLetterQueueSourceArn", ""))
+            target = await self._queues.by_arn(arn)
+            return None if target is None else target.queue_id
+
+        return destination_of
 
     async def list_message_move_tasks(
         self, ctx: RequestContext, request: Mapping[str, Any]
@@ -581,14 +610,14 @@ class SqsProvider:
         if await self._queues.by_arn(source_arn) is None:
             raise _missing_resource("SourceArn")
         limit = _int_param(request, "MaxResults", 1, limits.MAX_MOVE_TASKS_LISTED, 1)
-        return {"Results": [task.describe() for task in self._moves.listed(source_arn, limit)]}
+        return {"Results": [describe(task) for task in await self._moves.listed(source_arn, limit)]}
 
     async def cancel_message_move_task(
         self, ctx: RequestContext, request: Mapping[str, Any]
     ) -> dict[str, Any]:
         handle = request["TaskHandle"]
         try:
-            task = self._moves.cancel(handle)
+            task = await self._moves.cancel(handle)
         except ServiceError:
             raise task_not_found() from None
         return {"ApproximateNumberOfMessagesMoved": task.moved}

@@ -17,10 +17,15 @@ def no_queue() -> ServiceError:
     return ServiceError("QueueDoesNotExist", "The specified queue does not exist.")
 
 
+#: Parsed queue URLs remembered (a URL's parse never changes; the set is cleared when full).
+URL_CACHE_SIZE = 4096
+
+
 class QueueDirectory:
     def __init__(self, repository: SqsRepository) -> None:
         self._repository = repository
         self._cache: dict[tuple[str, str], QueueRecord] = {}
+        self._urls: dict[str, tuple[str, str]] = {}
 
     async def find(self, account_id: str, name: str) -> QueueRecord | None:
         key = (account_id, name)
@@ -32,8 +37,16 @@ class QueueDirectory:
         return queue
 
     async def by_url(self, url: str) -> QueueRecord:
-        account, name = parse_queue_url(url)
-        queue = await self.find(account, name)
+        key = self._urls.get(url)
+        if key is None:
+            key = parse_queue_url(url)
+            if len(self._urls) >= URL_CACHE_SIZE:
+                self._urls.clear()
+            self._urls[url] = key
+        queue = self._cache.get(key)
+        if queue is not None:
+            return queue
+        queue = await self.find(*key)
         if queue is None:
             raise no_queue()
         return queue

@@ -38,7 +38,7 @@ def parse_receipt(handle: str) -> tuple[str, str]:
         decoded = base64.urlsafe_b64decode(handle.encode("ascii")).decode("ascii")
     except (ValueError, UnicodeDecodeError, binascii.Error):
         raise invalid_handle(handle) from None
-    match = _DECODED.match(decoded)
+    match = _DECODED.fullmatch(decoded)
     if match is None:
         raise invalid_handle(handle)
     return match.group(1), match.group(2)

@@ -28,13 +28,23 @@ a send checks it with one primary-key probe per message inside the same transact
 
 from __future__ import annotations
 
+import base64
+import json
 import secrets
 import sqlite3
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from kumoi.core.clock import Clock
-from kumoi.storage.meta.contract import MessageRecord, QueueMissing, QueueRecord, Redrive, VisibilityChange
+from kumoi.storage.meta.contract import (
+    MessageRecord,
+    MoveTaskRecord,
+    QueueMissing,
+    QueueRecord,
+    ReceiveAttempt,
+    Redrive,
+    VisibilityChange,
+)
 from kumoi.storage.meta.sqlite.codec import dump_doc, load_doc
 from kumoi.storage.meta.sqlite.engine import Database
 from kumoi.storage.meta.sqlite.keyrange import key_range, range_sql
@@ -85,6 +95,8 @@ _INSERT_MESSAGE = (
     "first_received_at, group_id, dedup_id, receipt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "RETURNING sequence"
 )
+_INSERT_PLAIN = _INSERT_MESSAGE.removesuffix(" RETURNING sequence")
+_LAST_ROWID = "SELECT last_insert_rowid()"
 _VISIBLE = (
     "SELECT sequence FROM messages WHERE queue_id = ? AND visible_at <= ? "
     "ORDER BY visible_at, sequence LIMIT ?"
@@ -120,6 +132,34 @@ _CHANGE_VISIBILITY = (
     "WHERE queue_id = ? AND message_id = ? AND receipt = ? AND visible_at > ?"
 )
 _HELD = "SELECT 1 FROM messages INDEXED BY messages_id WHERE queue_id = ? AND message_id = ? AND receipt = ?"
+_FIND_ATTEMPT = (
+    "SELECT claimed FROM sqs_receive_attempts WHERE queue_id = ? AND attempt_id = ? AND expires_at > ?"
+)
+_PUT_ATTEMPT = (
+    "INSERT OR REPLACE INTO sqs_receive_attempts (queue_id, attempt_id, expires_at, claimed) "
+    "VALUES (?, ?, ?, ?)"
+)
+_UPDATE_ATTEMPT = "UPDATE sqs_receive_attempts SET claimed = ? WHERE queue_id = ? AND attempt_id = ?"
+_EXPIRE_ATTEMPTS = "DELETE FROM sqs_receive_attempts WHERE expires_at <= ?"
+_PURGE_ATTEMPTS = "DELETE FROM sqs_receive_attempts WHERE queue_id = ?"
+_MESSAGE_BY_SEQUENCE = f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE sequence = ? AND queue_id = ?"
+_RECLAIM = "UPDATE messages SET visible_at = ? WHERE sequence = ?"
+_TASK_COLUMNS = (
+    "handle, source_arn, source_queue_id, destination_arn, rate, started_ms, to_move, moved, status, failure"
+)
+_INSERT_TASK = f"INSERT INTO sqs_move_tasks ({_TASK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_FORGET_TASKS = (
+    "DELETE FROM sqs_move_tasks WHERE source_arn = ? AND status NOT IN ('RUNNING', 'CANCELLING') "
+    "AND task_id NOT IN "
+    "(SELECT task_id FROM sqs_move_tasks WHERE source_arn = ? ORDER BY task_id DESC LIMIT ?)"
+)
+_FORGET_QUEUE_TASKS = "DELETE FROM sqs_move_tasks WHERE source_queue_id = ?"
+_UPDATE_TASK = "UPDATE sqs_move_tasks SET status = ?, failure = ? WHERE handle = ?"
+_TASK_MOVED = "UPDATE sqs_move_tasks SET moved = moved + ? WHERE handle = ?"
+_LIST_TASKS = f"SELECT {_TASK_COLUMNS} FROM sqs_move_tasks WHERE source_arn = ? ORDER BY task_id DESC LIMIT ?"
+_UNFINISHED_TASKS = (
+    f"SELECT {_TASK_COLUMNS} FROM sqs_move_tasks WHERE status IN ('RUNNING', 'CANCELLING') ORDER BY task_id"
+)
 _COUNT_VISIBLE = "SELECT count(*) FROM messages WHERE queue_id = ? AND visible_at <= ?"
 _COUNT_HIDDEN = (
     "SELECT count(*), coalesce(sum(receive_count = 0), 0) FROM messages WHERE queue_id = ? AND visible_at > ?"
@@ -138,10 +178,39 @@ def _queue(row: tuple[Any, ...]) -> QueueRecord:
     )
 
 
+#: The attributes document of messages without message attributes, by sender: most messages.
+_SENDER_DOCS: dict[str, str] = {}
+_SENDER_DOCS_MAX = 1024
+
+
+def _attrs_doc(attrs: dict[str, Any]) -> str:
+    if len(attrs) == 1:
+        sender = attrs.get("SenderId")
+        if type(sender) is str:
+            doc = _SENDER_DOCS.get(sender)
+            if doc is None:
+                doc = dump_doc(attrs)
+                if len(_SENDER_DOCS) < _SENDER_DOCS_MAX:
+                    _SENDER_DOCS[sender] = doc
+            return doc
+    return dump_doc(attrs)
+
+
 def _message(row: tuple[Any, ...]) -> MessageRecord:
     return MessageRecord(
         row[0], row[1], row[2], row[3], load_doc(row[4]), row[5], row[6], row[7], row[8], row[9], row[10]
     )
+
+
+def _move(conn: sqlite3.Connection, queue_id: int, moves: list[tuple[int, int]], now: float) -> int:
+    return sum(
+        conn.execute(_MOVE, (destination, now, sequence, queue_id, now)).rowcount
+        for sequence, destination in moves
+    )
+
+
+def _task(row: tuple[Any, ...]) -> MoveTaskRecord:
+    return MoveTaskRecord(*row)
 
 
 def _fifo_claimable(conn: sqlite3.Connection, queue_id: int, now: float, limit: int) -> list[int]:
@@ -189,6 +258,41 @@ def _move_over_received(
             conn.execute(_TO_DEAD_LETTER, (redrive.dead_letter_queue_id, now, redrive.source_arn, sequence))
             moved.add(sequence)
     return moved
+
+
+def _receipts(count: int) -> list[str]:
+    """``count`` fresh receipt tokens (``secrets.token_urlsafe(RECEIPT_BYTES)`` each), read from
+    the OS random source in one call."""
+    raw = secrets.token_bytes(RECEIPT_BYTES * count)
+    return [
+        base64.urlsafe_b64encode(raw[start : start + RECEIPT_BYTES]).rstrip(b"=").decode("ascii")
+        for start in range(0, len(raw), RECEIPT_BYTES)
+    ]
+
+
+def _replay(
+    conn: sqlite3.Connection, queue_id: int, claimed: str, now: float, visible_at: float
+) -> list[MessageRecord] | None:
+    """The messages an earlier receive attempt claimed (``claimed``: its ``[sequence, receipt,
+    visible_at]`` triples), in flight again until ``visible_at``; None if any of them was deleted,
+    received again, had its visibility changed or became visible since."""
+    messages: list[MessageRecord] = []
+    for sequence, receipt, claimed_until in json.loads(claimed):
+        row = conn.execute(_MESSAGE_BY_SEQUENCE, (sequence, queue_id)).fetchone()
+        if row is None:
+            return None
+        message = _message(row)
+        if message.receipt != receipt or message.visible_at != claimed_until or claimed_until <= now:
+            return None
+        messages.append(message)
+    for message in messages:
+        conn.execute(_RECLAIM, (visible_at, message.sequence))
+        message.visible_at = visible_at
+    return messages
+
+
+def _claimed(messages: list[MessageRecord]) -> str:
+    return json.dumps([[m.sequence, m.receipt, m.visible_at] for m in messages], separators=(",", ":"))
 
 
 class SqliteSqsRepository:
@@ -252,6 +356,8 @@ class SqliteSqsRepository:
         def job(conn: sqlite3.Connection) -> bool:
             conn.execute(_PURGE, (queue_id,))
             conn.execute(_PURGE_DEDUP, (queue_id,))
+            conn.execute(_PURGE_ATTEMPTS, (queue_id,))
+            conn.execute(_FORGET_QUEUE_TASKS, (queue_id,))
             return conn.execute(_DELETE_QUEUE, (queue_id,)).rowcount > 0
 
         return await self._db.write(job)
@@ -266,7 +372,7 @@ class SqliteSqsRepository:
                 m.body,
                 m.sent_at,
                 m.visible_at,
-                dump_doc(m.attrs),
+                _attrs_doc(m.attrs),
                 m.receive_count,
                 m.first_received_at,
                 m.group_id,
@@ -279,6 +385,12 @@ class SqliteSqsRepository:
         def job(conn: sqlite3.Connection) -> list[tuple[str, int]]:
             if conn.execute(_QUEUE_EXISTS, (queue_id,)).fetchone() is None:
                 raise QueueMissing(queue_id)
+            if all(m.dedup_key is None for m in messages):
+                # One statement for all; AUTOINCREMENT gives consecutive rowids to one writer.
+                conn.executemany(_INSERT_PLAIN, rows)
+                (last,) = conn.execute(_LAST_ROWID).fetchone()
+                first = last - len(rows) + 1
+                return [(m.message_id, first + index) for index, m in enumerate(messages)]
             sent: list[tuple[str, int]] = []
             for message, row in zip(messages, rows, strict=True):
                 key = message.dedup_key
@@ -306,6 +418,7 @@ class SqliteSqsRepository:
         *,
         sent_after: float | None = None,
         redrive: Redrive | None = None,
+        attempt: ReceiveAttempt | None = None,
     ) -> list[MessageRecord]:
         visible_at = now + visibility_timeout
         if limit <= 0:
@@ -317,16 +430,25 @@ class SqliteSqsRepository:
             return [row[0] for row in conn.execute(_VISIBLE, (queue_id, now, wanted))]
 
         def job(conn: sqlite3.Connection) -> list[MessageRecord]:
+            if attempt is not None:
+                found = conn.execute(_FIND_ATTEMPT, (queue_id, attempt.attempt_id, now)).fetchone()
+                if found is not None:
+                    again = _replay(conn, queue_id, found[0], now, visible_at)
+                    if again is not None:
+                        conn.execute(_UPDATE_ATTEMPT, (_claimed(again), queue_id, attempt.attempt_id))
+                        return again
             if sent_after is not None:
                 conn.execute(_EXPIRE_QUEUE, (queue_id, sent_after, RETENTION_BATCH))
             sequences = candidates(conn, limit)
             if redrive is not None:
                 sequences = _redrive(conn, redrive, now, sequences, limit, candidates)
             claimed: list[MessageRecord] = []
-            for sequence in sequences:
-                receipt = secrets.token_urlsafe(RECEIPT_BYTES)
+            for sequence, receipt in zip(sequences, _receipts(len(sequences)), strict=True):
                 row = conn.execute(_CLAIM, (visible_at, now, receipt, sequence)).fetchall()[0]
                 claimed.append(_message(row))
+            if attempt is not None and claimed:
+                row = (queue_id, attempt.attempt_id, attempt.expires_at, _claimed(claimed))
+                conn.execute(_PUT_ATTEMPT, row)
             return claimed
 
         return await self._db.write(job)
@@ -395,17 +517,57 @@ class SqliteSqsRepository:
         return await self._db.read(job)
 
     async def move_messages(self, queue_id: int, moves: list[tuple[int, int]], now: float) -> int:
+        return await self._db.write(lambda conn: _move(conn, queue_id, moves, now))
+
+    async def move_task_messages(
+        self, handle: str, queue_id: int, moves: list[tuple[int, int]], now: float
+    ) -> int:
         def job(conn: sqlite3.Connection) -> int:
-            return sum(
-                conn.execute(_MOVE, (destination, now, sequence, queue_id, now)).rowcount
-                for sequence, destination in moves
-            )
+            moved = _move(conn, queue_id, moves, now)
+            conn.execute(_TASK_MOVED, (moved, handle))
+            return moved
 
         return await self._db.write(job)
+
+    async def create_move_task(self, record: MoveTaskRecord, keep: int) -> None:
+        row = (
+            record.handle,
+            record.source_arn,
+            record.source_queue_id,
+            record.destination_arn,
+            record.rate,
+            record.started_ms,
+            record.to_move,
+            record.moved,
+            record.status,
+            record.failure,
+        )
+
+        def job(conn: sqlite3.Connection) -> None:
+            conn.execute(_INSERT_TASK, row)
+            conn.execute(_FORGET_TASKS, (record.source_arn, record.source_arn, keep))
+
+        await self._db.write(job)
+
+    async def update_move_task(self, handle: str, status: str, failure: str | None) -> None:
+        await self._db.write(lambda conn: conn.execute(_UPDATE_TASK, (status, failure, handle)))
+
+    async def list_move_tasks(self, source_arn: str, limit: int) -> list[MoveTaskRecord]:
+        def job(conn: sqlite3.Connection) -> list[MoveTaskRecord]:
+            return [_task(row) for row in conn.execute(_LIST_TASKS, (source_arn, limit))]
+
+        return await self._db.read(job)
+
+    async def unfinished_move_tasks(self) -> list[MoveTaskRecord]:
+        def job(conn: sqlite3.Connection) -> list[MoveTaskRecord]:
+            return [_task(row) for row in conn.execute(_UNFINISHED_TASKS)]
+
+        return await self._db.read(job)
 
     async def expire(self, now: float, limit: int = 1000) -> int:
         def job(conn: sqlite3.Connection) -> int:
             conn.execute(_EXPIRE_DEDUP, (now,))
+            conn.execute(_EXPIRE_ATTEMPTS, (now,))
             deleted = 0
             for queue_id, retention in conn.execute(_RETENTIONS).fetchall():
                 if retention is None or deleted >= limit:

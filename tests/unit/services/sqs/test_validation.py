@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from kumoi.core.errors import ServiceError
 from kumoi.services.sqs import attributes
+from kumoi.services.sqs.messages import check_attempt_id
 from kumoi.services.sqs.receipts import parse_receipt, receipt_handle
 
 
@@ -49,3 +50,29 @@ def test_redrive_policy_parsing() -> None:
     ):
         with pytest.raises(ServiceError, match="InvalidParameterValue"):
             attributes.parse_redrive(bad)
+
+
+_PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
+_ATTEMPT_ALPHABET = st.sampled_from(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789" + _PUNCTUATION
+)
+
+
+@given(st.text(_ATTEMPT_ALPHABET, min_size=1, max_size=128))
+def test_attempt_ids_of_allowed_characters_pass(attempt_id: str) -> None:
+    check_attempt_id(attempt_id)
+
+
+@given(st.text(max_size=200))
+@example("attempt\n")
+def test_other_attempt_ids_are_refused(attempt_id: str) -> None:
+    allowed = 1 <= len(attempt_id) <= 128 and all(
+        c.isascii() and (c.isalnum() or c in _PUNCTUATION) for c in attempt_id
+    )
+    if allowed:
+        check_attempt_id(attempt_id)
+        return
+    with pytest.raises(ServiceError) as caught:
+        check_attempt_id(attempt_id)
+    assert caught.value.code == "InvalidParameterValue"
+    assert "ReceiveRequestAttemptId" in caught.value.message
