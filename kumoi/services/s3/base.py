@@ -14,8 +14,8 @@ Encryption at rest: with a keyring every write is sealed (see :mod:`kumoi.servic
 for which key); :meth:`S3Base.sealer` gives the cipher a write streams its blob or inline bytes
 through, and :meth:`S3Base.unseal` what a read of a sealed object needs.
 
-Event notifications: a write that changes an object calls :meth:`S3Base.notify` after its store
-transaction and before answering (see :mod:`kumoi.services.s3.event_outbox`).
+Event notifications: a write that changes an object stores the rows :meth:`S3Base.events_for`
+gives it in its own transaction (see :mod:`kumoi.services.s3.event_outbox`).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from kumoi.services.s3.event_message import ObjectFacts
 from kumoi.services.s3.event_outbox import EventOutbox
 from kumoi.storage.blob import crypto
 from kumoi.storage.blob.contract import BlobInfo, BlobStore
-from kumoi.storage.meta.contract import BucketRecord, MetadataStore, ObjectRecord
+from kumoi.storage.meta.contract import BucketRecord, MetadataStore, ObjectRecord, S3EventRow
 
 #: Largest object kept inline in the metadata store.
 INLINE_MAX = 64 * 1024
@@ -69,11 +69,11 @@ class S3Base:
         self._keyring = keyring
         self._seal_at_rest = seal_at_rest and keyring is not None
 
-    async def notify(
+    def events_for(
         self, ctx: RequestContext, bucket: BucketRecord, event: str, record: ObjectRecord
-    ) -> None:
-        """Store the notifications of ``event`` (``s3:ObjectCreated:Put``) on ``record``."""
-        await self._events.emit(ctx, bucket, event, ObjectFacts(record.key, record.size, record.etag))
+    ) -> list[S3EventRow]:
+        """The outbox rows of ``event`` (``s3:ObjectCreated:Put``) on ``record``, to store with it."""
+        return self._events.prepare(ctx, bucket, event, ObjectFacts(record.key, record.size, record.etag))
 
     def write_encryption(
         self, ctx: RequestContext, bucket: BucketRecord, request: dict[str, Any]
@@ -97,10 +97,12 @@ class S3Base:
         return Unseal(self._keyring, customer)
 
     async def _bucket(self, ctx: RequestContext, name: str) -> BucketRecord:
+        """The bucket ``name``; one of another account only where its policy granted this request
+        (the authorizer's answer, :meth:`RequestContext.foreign_access`)."""
         bucket = await self._meta.s3.get_bucket(name)
         if bucket is None:
             raise errors.no_such_bucket(name)
-        if bucket.account_id != ctx.account_id:
+        if bucket.account_id != ctx.account_id and not await ctx.foreign_access():
             raise errors.access_denied()
         return bucket
 
@@ -108,7 +110,7 @@ class S3Base:
         bucket, record = await self._meta.s3.get_bucket_and_object(bucket_name, key)
         if bucket is None:
             raise errors.no_such_bucket(bucket_name)
-        if bucket.account_id != ctx.account_id:
+        if bucket.account_id != ctx.account_id and not await ctx.foreign_access():
             raise errors.access_denied()
         if record is None:
             raise errors.no_such_key(key)

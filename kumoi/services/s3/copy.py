@@ -22,7 +22,7 @@ from kumoi.services.s3.base import INLINE_MAX, etag_of, utc
 from kumoi.services.s3.content import Unseal, iter_range
 from kumoi.services.s3.objects import ObjectOperations
 from kumoi.storage.blob import crypto
-from kumoi.storage.meta.contract import ObjectRecord, PutCondition
+from kumoi.storage.meta.contract import ObjectRecord, PutCondition, S3EventRow
 
 #: The largest source CopyObject copies (larger ones need UploadPartCopy).
 MAX_COPY_SOURCE = 5 * 1024**3
@@ -110,18 +110,20 @@ class CopyOperations(ObjectOperations):
             request, record, metadata_directive, stored, ctx.account_id, tags, checksum_type
         )
         target.attrs[encryption.ATTR] = chosen.attr
+        events = self.events_for(ctx, bucket, "s3:ObjectCreated:Copy", target)
         if reuse and condition is not None:
-            await self._store_reused(target, condition)
+            await self._store_reused(target, condition, events)
         else:
-            await self.store_object(target, condition)
-        await self.notify(ctx, bucket, "s3:ObjectCreated:Copy", target)
+            await self.store_object(target, condition, events=events)
         result: dict[str, Any] = {"ETag": target.etag, "LastModified": utc(now)}
         result.update(checksums.output_members(stored) if checksum_type == "FULL_OBJECT" else {})
         return {"CopyObjectResult": result, **encryption.output_members(chosen.attr)}
 
-    async def _store_reused(self, record: ObjectRecord, condition: PutCondition) -> None:
+    async def _store_reused(
+        self, record: ObjectRecord, condition: PutCondition, events: list[S3EventRow]
+    ) -> None:
         try:
-            await self.store_object(record, condition, owns_blob=False)
+            await self.store_object(record, condition, owns_blob=False, events=events)
         except ServiceError as error:
             if error.code == "PreconditionFailed" and error.fields.get("Condition") == "x-amz-copy-source":
                 raise errors.conditional_conflict() from None

@@ -1,8 +1,12 @@
 """Durable S3 event notifications: the outbox writer and its drainer.
 
-A write that changes an object calls :meth:`EventOutbox.emit` after its store transaction and
-before answering, so the events of an acknowledged change are in the ``s3_event_outbox`` table
-(one group-committed write) even if kumoi is killed right after. The drainer
+A write that changes an object asks :meth:`EventOutbox.prepare` for the outbox rows of its events
+(none, at no cost, when the bucket has no notification configuration) and hands them to the store
+call that makes the change: they are written to the ``s3_event_outbox`` table in the same
+transaction, so a change is committed if and only if its events are, whenever kumoi is killed.
+Once the store call returns, :meth:`EventOutbox.submit` passes the stored rows to the drainer. The
+rows are prepared right before the store call is queued (no ``await`` in between), so their
+``sequencer`` values grow in commit order. The drainer
 (:meth:`EventOutbox.run`, a long-lived background task) reloads what a previous run left, then
 delivers in rounds: rows grouped by destination, in row order, through
 :class:`~kumoi.core.delivery.QueueDelivery` (batches) or
@@ -14,12 +18,13 @@ A destination that rejects a row for good (deleted queue or topic) drops it, wit
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Iterable
 
 from kumoi.core.clock import Clock
 from kumoi.core.context import RequestContext
-from kumoi.core.delivery import OutgoingMessage, QueueDelivery, TopicDelivery
+from kumoi.core.delivery import DeliverySource, OutgoingMessage, QueueDelivery, TopicDelivery
 from kumoi.core.errors import ServiceError
 from kumoi.services.s3 import event_message, notification_config
 from kumoi.services.s3.event_message import ObjectFacts
@@ -31,6 +36,8 @@ log = logging.getLogger("kumoi.s3.events")
 RECOVERY_PAGE = 1000
 #: Messages per QueueDelivery call (SendMessageBatch's limit).
 QUEUE_BATCH = 10
+#: Who delivers, as queue and topic policies name it.
+SERVICE_PRINCIPAL = "s3.amazonaws.com"
 #: Pause after an unexpected failure of a round before trying its rows again.
 ROUND_FAILURE_PAUSE_SECONDS = 1.0
 #: Width of a sequencer in hex digits (nanoseconds since the epoch fit in 16).
@@ -54,39 +61,57 @@ class EventOutbox:
         self._wake = asyncio.Event()
         self._last_sequencer = 0
 
-    async def emit(
-        self, ctx: RequestContext, bucket: BucketRecord, event: str, *objects: ObjectFacts
-    ) -> None:
-        """Store the notifications ``event`` on ``objects`` causes under ``bucket``'s configuration
-        (one store write for all of them)."""
+    def prepare(
+        self, ctx: RequestContext, bucket: BucketRecord, event: str, facts: ObjectFacts
+    ) -> list[S3EventRow]:
+        """The outbox rows of ``event`` on one object under ``bucket``'s configuration, to store
+        with the change (an empty list when nothing is configured for it)."""
         config = bucket.config.get(notification_config.CONFIG_KEY)
         if not config:
-            return
+            return []
+        matched = notification_config.targets(config, event, facts.key)
+        if not matched:
+            return []
         now = self._clock.now()
-        rows: list[S3EventRow] = []
-        for facts in objects:
-            matched = notification_config.targets(config, event, facts.key)
-            if not matched:
-                continue
-            sequencer = self._next_sequencer(now)
-            for target in matched:
-                entry = event_message.record(
-                    ctx, bucket, event, target.configuration_id, facts, now, sequencer
-                )
-                rows.append(S3EventRow(target.arn, event_message.body(entry), ctx.base_url))
-        if not rows:
-            return
-        await self._repo.enqueue_events(rows)
-        self._submit(rows)
+        sequencer = self._next_sequencer(now)
+        return [
+            S3EventRow(
+                target.arn,
+                event_message.body(
+                    event_message.record(ctx, bucket, event, target.configuration_id, facts, now, sequencer)
+                ),
+                ctx.base_url,
+            )
+            for target in matched
+        ]
 
-    async def probe(self, ctx: RequestContext, bucket: str, config: dict[str, object]) -> list[str]:
+    def prepare_each(
+        self, ctx: RequestContext, bucket: BucketRecord, event: str, keys: Iterable[str]
+    ) -> dict[str, list[S3EventRow]]:
+        """:meth:`prepare` for several keys (a multi-object delete stores those that existed)."""
+        if not bucket.config.get(notification_config.CONFIG_KEY):
+            return {}
+        prepared = {key: self.prepare(ctx, bucket, event, ObjectFacts(key)) for key in keys}
+        return {key: rows for key, rows in prepared.items() if rows}
+
+    def submit(self, rows: Iterable[S3EventRow]) -> None:
+        """Deliver soon the rows a store call has just committed (those it gave a row id)."""
+        stored = [row for row in rows if row.row_id]
+        if stored:
+            self._submit(stored)
+
+    async def probe(
+        self, ctx: RequestContext, bucket: str, config: dict[str, object], owner: str = ""
+    ) -> list[str]:
         """Send the ``s3:TestEvent`` to each queue and topic of ``config`` now; return the ARNs
-        that could not take it (missing, or not a destination S3 can use)."""
+        that could not take it (missing, not a destination S3 can use, or whose policy does not
+        let S3 send for the bucket of account ``owner``)."""
         message = event_message.probe_message(ctx, bucket, self._clock.now())
+        sender = DeliverySource(SERVICE_PRINCIPAL, f"arn:aws:s3:::{bucket}", owner or ctx.account_id)
         failed: list[str] = []
         for kind, arn in notification_config.destinations(config):
             try:
-                await self._send(kind, arn, [message], ctx.base_url)
+                await self._send(kind, arn, [message], ctx.base_url, sender)
             except ServiceError:
                 failed.append(arn)
         return failed
@@ -127,28 +152,43 @@ class EventOutbox:
             log.info("S3 event outbox: %d undelivered events recovered", len(self._known))
 
     async def _round(self, rows: list[S3EventRow]) -> None:
-        by_destination: dict[str, list[S3EventRow]] = {}
+        by_destination: dict[tuple[str, DeliverySource], list[S3EventRow]] = {}
         for row in sorted(rows, key=lambda row: row.row_id):
-            by_destination.setdefault(row.destination, []).append(row)
-        for arn, pending in by_destination.items():
+            by_destination.setdefault((row.destination, _source_of(row.body)), []).append(row)
+        for (arn, sender), pending in by_destination.items():
             kind = notification_config.TOPIC if ":sns:" in arn else notification_config.QUEUE
             for start in range(0, len(pending), QUEUE_BATCH):
                 batch = pending[start : start + QUEUE_BATCH]
                 try:
-                    await self._send(kind, arn, [row.body for row in batch], batch[0].base_url)
+                    await self._send(kind, arn, [row.body for row in batch], batch[0].base_url, sender)
                 except ServiceError as error:
                     log.warning("S3 events to %s dropped (%d): %s", arn, len(batch), error.message)
                 finished = [row.row_id for row in batch]
                 await self._repo.finish_events(finished)
                 self._known.difference_update(finished)
 
-    async def _send(self, kind: str, arn: str, bodies: list[str], base_url: str) -> None:
+    async def _send(
+        self, kind: str, arn: str, bodies: list[str], base_url: str, sender: DeliverySource
+    ) -> None:
         if kind == notification_config.TOPIC:
             if self._topics is None:
                 raise ServiceError("NotFound", "Topic does not exist")
             for text in bodies:
-                await self._topics.publish_to_topic(arn, text, event_message.SNS_SUBJECT, base_url)
+                await self._topics.publish_to_topic(
+                    arn, text, event_message.SNS_SUBJECT, base_url, source=sender
+                )
             return
         if self._queues is None:
             raise ServiceError("QueueDoesNotExist", "The specified queue does not exist.")
-        await self._queues.deliver(arn, [OutgoingMessage(text) for text in bodies])
+        await self._queues.deliver(arn, [OutgoingMessage(text) for text in bodies], source=sender)
+
+
+def _source_of(body: str) -> DeliverySource:
+    """S3 delivering for the bucket an event record names (its ARN and owner account)."""
+    try:
+        bucket = json.loads(body)["Records"][0]["s3"]["bucket"]
+        return DeliverySource(
+            SERVICE_PRINCIPAL, str(bucket["arn"]), str(bucket["ownerIdentity"]["principalId"])
+        )
+    except (ValueError, KeyError, IndexError, TypeError):
+        return DeliverySource(SERVICE_PRINCIPAL, "", "")

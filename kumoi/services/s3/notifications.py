@@ -25,7 +25,7 @@ class NotificationOperations(S3Base):
         bucket = await self._bucket(ctx, request["Bucket"])
         stored = notification_config.normalize(request.get("NotificationConfiguration") or {})
         if not request.get("SkipDestinationValidation"):
-            failed = await self._events.probe(ctx, bucket.name, stored)
+            failed = await self._events.probe(ctx, bucket.name, stored, bucket.account_id)
             if failed:
                 raise errors.invalid_argument(UNVALIDATED, failed[0], NOT_REACHABLE)
         config = dict(bucket.config)

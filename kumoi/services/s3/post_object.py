@@ -84,8 +84,9 @@ class PostObjectOperations(ObjectOperations):
         )
         record.attrs = object_attrs(members, stored, verified.credential.account_id, tags)
         record.attrs[encryption.ATTR] = chosen.attr
-        await self.store_object(record, None)
-        await self.notify(ctx, bucket, "s3:ObjectCreated:Post", record)
+        await self.store_object(
+            record, None, events=self.events_for(ctx, bucket, "s3:ObjectCreated:Post", record)
+        )
         return _answer(ctx, fields, bucket.name, key, record.etag)
 
     async def _store_file(

@@ -96,13 +96,16 @@ class TaggingOperations(S3Base):
                 attrs["Tags"] = tags
             else:
                 attrs.pop("Tags", None)
+            events = self._events.prepare(ctx, bucket, event, ObjectFacts(record.key, etag=record.etag))
             try:
-                await self._meta.s3.update_object_attrs(record.bucket, record.key, record.etag, attrs)
+                await self._meta.s3.update_object_attrs(
+                    record.bucket, record.key, record.etag, attrs, events=events
+                )
             except ObjectMissing:
                 raise errors.no_such_key(record.key) from None
             except ConditionFailed:
                 continue
-            await self._events.emit(ctx, bucket, event, ObjectFacts(record.key, etag=record.etag))
+            self._events.submit(events)
             return
         raise errors.conditional_conflict()
 

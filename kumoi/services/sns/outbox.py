@@ -1,7 +1,11 @@
 """The delivery outbox drainer: acknowledged publishes reach their subscribers, even after a crash.
 
-Publish stores one outbox row per (message, subscription) in the transaction that acknowledges
-it (:meth:`SnsRepository.publish`) and hands the rows to :meth:`Outbox.submit`. The drainer
+A publish to a standard topic hands its SQS deliveries to :meth:`Outbox.deliver_now`: the queues
+store them before the publish is answered (concurrent publishes share delivery calls, see
+:mod:`~kumoi.services.sns.batching`), which is as durable as an outbox row and costs no row to
+write, read and delete. Every other delivery (HTTP/HTTPS, a FIFO topic's, one a queue refused)
+is stored as one outbox row per (message, subscription) in the transaction that acknowledges the
+publish (:meth:`SnsRepository.publish`) and handed to :meth:`Outbox.submit`. The drainer
 (:meth:`Outbox.run`, a long-lived background task) first reloads every row a previous run left
 behind, then delivers in rounds:
 
@@ -10,11 +14,13 @@ behind, then delivers in rounds:
   acknowledged it, so a message reaches each queue once unless kumoi dies between the two
   writes (then it is delivered again on restart: at-least-once across crashes).
 - **HTTP/HTTPS** rows each get a task that POSTs and retries along the subscription's delivery
-  policy, behind the per-endpoint circuit breaker.
+  policy, behind the per-endpoint circuit breaker. After each failed attempt the row's progress
+  (attempts made, when the next is due) is stored, so a restart continues the schedule where it
+  was: no attempt count is reset, and a row whose retries run out still reaches the dead-letter
+  queue.
 
 A row that fails for good (its queue is gone, or its retries ran out) goes to the subscription's
-dead-letter queue when it has one, and is dropped (and logged) otherwise. Retry progress of HTTP
-rows is kept in memory: after a restart their schedule starts over.
+dead-letter queue when it has one, and is dropped (and logged) otherwise.
 """
 
 from __future__ import annotations
@@ -25,9 +31,11 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from kumoi.core.delivery import OutgoingAttribute, OutgoingMessage, QueueDelivery
+from kumoi.core.clock import Clock
+from kumoi.core.delivery import DeliverySource, OutgoingAttribute, OutgoingMessage, QueueDelivery
 from kumoi.core.errors import ServiceError
 from kumoi.services.sns import http_client
+from kumoi.services.sns.batching import QueueBatcher
 from kumoi.storage.meta.contract_sns import OutboxRow, SnsRepository
 
 log = logging.getLogger("kumoi.sns")
@@ -39,6 +47,8 @@ RECOVERY_PAGE = 1000
 #: Most HTTP POSTs in flight at once, over all endpoints, and to any one endpoint.
 MAX_HTTP_IN_FLIGHT = 64
 MAX_IN_FLIGHT_PER_ENDPOINT = 16
+#: Who delivers, as queue policies name it.
+SERVICE_PRINCIPAL = "sns.amazonaws.com"
 #: Pause after an unexpected failure of a round before trying its rows again.
 ROUND_FAILURE_PAUSE_SECONDS = 1.0
 
@@ -58,16 +68,34 @@ def outgoing(payload: dict[str, Any]) -> OutgoingMessage:
     )
 
 
+def topic_of(subscription_arn: str) -> str:
+    """A subscription's topic: its ARN without the subscription id."""
+    return subscription_arn.rsplit(":", 1)[0]
+
+
+def source(topic_arn: str) -> DeliverySource:
+    """SNS delivering for ``topic_arn``, as the queue's policy sees it."""
+    return DeliverySource(SERVICE_PRINCIPAL, topic_arn, topic_arn.split(":")[4])
+
+
+def immediate(row: OutboxRow) -> bool:
+    """Whether ``row`` may be delivered before its publish is answered (an SQS delivery)."""
+    return bool(row.payload["kind"] == SQS)
+
+
 class Outbox:
     def __init__(
         self,
         repo: SnsRepository,
         queues: QueueDelivery,
         is_live: Callable[[str], bool],
+        clock: Clock,
     ) -> None:
         self._repo = repo
         self._queues = queues
         self._is_live = is_live
+        self._clock = clock
+        self._batcher = QueueBatcher(queues)
         self._ready: list[OutboxRow] = []
         self._known: set[int] = set()
         self._wake = asyncio.Event()
@@ -116,34 +144,53 @@ class Outbox:
             log.info("SNS outbox: %d undelivered messages recovered", len(self._known))
 
     async def _round(self, rows: list[OutboxRow]) -> None:
-        by_queue: dict[str, list[OutboxRow]] = {}
+        by_queue: dict[tuple[str, str], list[OutboxRow]] = {}
         finished: list[int] = []
         for row in rows:
             payload = row.payload
             if not payload.get("force") and not self._is_live(row.subscription_arn):
                 finished.append(row.row_id)
             elif payload["kind"] == SQS:
-                by_queue.setdefault(payload["queue"], []).append(row)
+                by_queue.setdefault((payload["queue"], topic_of(row.subscription_arn)), []).append(row)
             else:
                 self._spawn(self._deliver_http(row))
         results = await asyncio.gather(
-            *(self._deliver_sqs(queue, batch) for queue, batch in by_queue.items())
+            *(self._deliver_sqs(queue, batch, source(topic)) for (queue, topic), batch in by_queue.items())
         )
         for done in results:
             finished.extend(done)
         self._finish(finished)
 
-    async def _deliver_sqs(self, queue: str, rows: list[OutboxRow]) -> list[int]:
+    async def _deliver_sqs(self, queue: str, rows: list[OutboxRow], sender: DeliverySource) -> list[int]:
         try:
-            await self._queues.deliver(queue, [outgoing(row.payload) for row in rows])
-        except ServiceError:
+            await self._queues.deliver(queue, [outgoing(row.payload) for row in rows], source=sender)
+        except ServiceError as error:
             if len(rows) == 1:
-                await self._dead_letter(rows[0], f"queue {queue} refused it")
+                await self._dead_letter(rows[0], f"queue {queue} refused it: {error.code}")
             else:
                 for row in rows:
-                    await self._deliver_sqs(queue, [row])
+                    await self._deliver_sqs(queue, [row], sender)
             return [row.row_id for row in rows]
         return [row.row_id for row in rows]
+
+    async def deliver_now(self, topic_arn: str, rows: list[OutboxRow]) -> list[OutboxRow]:
+        """Deliver ``topic_arn``'s SQS ``rows`` (not stored) at once, one delivery per queue;
+        return those a queue refused, for the outbox to retry and dead-letter."""
+        by_queue: dict[str, list[OutboxRow]] = {}
+        for row in rows:
+            by_queue.setdefault(row.payload["queue"], []).append(row)
+        sender = source(topic_arn)
+        pending = [
+            (batch, self._batcher.submit(queue, sender, [outgoing(row.payload) for row in batch]))
+            for queue, batch in by_queue.items()
+        ]
+        refused: list[OutboxRow] = []
+        for batch, stored in pending:
+            try:
+                await stored
+            except ServiceError:
+                refused += batch
+        return refused
 
     async def _deliver_http(self, row: OutboxRow) -> None:
         payload = row.payload
@@ -151,22 +198,31 @@ class Outbox:
         endpoint = http_client.endpoint_key(url)
         body = payload["body"].encode("utf-8")
         headers = [(str(name), str(value)) for name, value in payload["headers"]]
-        for delay in [0.0, *payload.get("delays", ())]:
-            if delay:
-                await asyncio.sleep(delay)
+        schedule = [0.0, *payload.get("delays", ())]
+        while row.attempts < len(schedule):
+            wait = row.next_at - self._clock.now()
+            if wait > 0:
+                await asyncio.sleep(wait)
             if not payload.get("force") and not self._is_live(row.subscription_arn):
                 break
-            if not self._breaker.allows(endpoint):
-                continue
-            ok = await self._post(endpoint, url, body, headers)
-            self._breaker.record(endpoint, ok)
-            if ok:
-                break
+            if self._breaker.allows(endpoint):
+                ok = await self._post(endpoint, url, body, headers)
+                self._breaker.record(endpoint, ok)
+                if ok:
+                    break
+            row.attempts += 1
+            if row.attempts < len(schedule):
+                row.next_at = self._clock.now() + schedule[row.attempts]
+                await self._reschedule(row)
         else:
-            await self._dead_letter(
-                row, f"{url} did not accept it after {len(payload.get('delays', ())) + 1} attempts"
-            )
+            await self._dead_letter(row, f"{url} did not accept it after {len(schedule)} attempts")
         self._finish([row.row_id])
+
+    async def _reschedule(self, row: OutboxRow) -> None:
+        try:
+            await self._repo.reschedule(row.row_id, row.attempts, row.next_at)
+        except Exception:  # the schedule goes on; a restart would repeat an attempt or two
+            log.exception("SNS outbox: could not record the retry progress of a message")
 
     async def _post(self, endpoint: str, url: str, body: bytes, headers: list[tuple[str, str]]) -> bool:
         slots = self._endpoint_slots.get(endpoint)
@@ -189,7 +245,7 @@ class Outbox:
             return
         message = outgoing(row.payload)
         try:
-            await self._queues.deliver(target, [message])
+            await self._queues.deliver(target, [message], source=source(topic_of(row.subscription_arn)))
         except ServiceError as error:
             log.warning(
                 "SNS message for %s dropped: %s; dead-letter queue: %s", row.subscription_arn, reason, error

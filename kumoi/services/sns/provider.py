@@ -1,20 +1,23 @@
 """The SNS provider: topics, subscriptions and publishing, on the query protocol.
 
 Topics and subscriptions live in :class:`~kumoi.services.sns.registry.Registry` (memory, written
-through). A publish renders one delivery per matching subscription and stores them in the
-outbox in the transaction that acknowledges it; :class:`~kumoi.services.sns.outbox.Outbox`
-then delivers them (see there for the durability argument).
+through). A publish renders one delivery per matching subscription and makes them durable before
+it is answered: a standard topic's SQS deliveries are stored in their queues at once, the others
+in the outbox, in the transaction that acknowledges the publish;
+:class:`~kumoi.services.sns.outbox.Outbox` then delivers those (see there for the durability
+argument).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
 
 from kumoi.core.clock import Clock
 from kumoi.core.context import RequestContext
-from kumoi.core.delivery import QueueDelivery
+from kumoi.core.delivery import DeliverySource, QueueDelivery
 from kumoi.core.ids import unique_uuid
 from kumoi.services.sns import api, envelope, publishing
 from kumoi.services.sns import attributes as sns_attributes
@@ -26,12 +29,12 @@ from kumoi.services.sns.names import (
     topic_arn,
     topic_not_found,
 )
-from kumoi.services.sns.outbox import Outbox
+from kumoi.services.sns.outbox import Outbox, immediate
 from kumoi.services.sns.publishing import Publication
 from kumoi.services.sns.registry import Registry, Topic
 from kumoi.services.sns.signing import Signer
 from kumoi.services.sns.subscribing import Subscriptions
-from kumoi.storage.meta.contract_sns import OutboxRow, SnsRepository
+from kumoi.storage.meta.contract_sns import DedupEntry, OutboxRow, SnsRepository
 
 log = logging.getLogger("kumoi.sns")
 
@@ -50,8 +53,8 @@ _BATCH_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXY
 
 class SnsProvider(Subscriptions):
     def __init__(self, repo: SnsRepository, queues: QueueDelivery, clock: Clock, signer: Signer) -> None:
-        registry = Registry(repo)
-        outbox = Outbox(repo, queues, registry.is_live)
+        registry = Registry(repo, clock)
+        outbox = Outbox(repo, queues, registry.is_live, clock)
         super().__init__(registry, outbox, repo, clock, signer)
 
     # -- the background drainer and the certificate --------------------------------------------
@@ -64,6 +67,11 @@ class SnsProvider(Subscriptions):
     def certificate(self) -> bytes:
         """The PEM certificate receivers verify signatures with."""
         return self._signer.certificate_pem
+
+    async def find_topic(self, arn: str) -> Topic | None:
+        """The topic ``arn`` names, if it exists (read by the authorizer for topic policies)."""
+        await self._registry.load()
+        return self._registry.topics.get(arn)
 
     # -- topics ----------------------------------------------------------------------------------
 
@@ -215,9 +223,17 @@ class SnsProvider(Subscriptions):
         (result,) = await self._publish(ctx.base_url, topic, [(dict(request), structured)])
         return result  # type: ignore[return-value]
 
-    async def publish_to_topic(self, topic_arn: str, message: str, subject: str | None, base_url: str) -> str:
+    async def publish_to_topic(
+        self,
+        topic_arn: str,
+        message: str,
+        subject: str | None,
+        base_url: str,
+        *,
+        source: DeliverySource | None = None,
+    ) -> str:
         """:class:`~kumoi.core.delivery.TopicDelivery`: another service (S3 event notifications)
-        publishes as the topic's owner."""
+        publishes (the composition root checks the topic policy against ``source`` first)."""
         await self._registry.load()
         topic = self._registry.topics.get(topic_arn)
         if topic is None:
@@ -288,9 +304,8 @@ class SnsProvider(Subscriptions):
         subscribers = [s for s in topic.subscriptions.values() if s.confirmed]
         results: list[dict[str, str]] = []
         rows: list[OutboxRow] = []
-        fresh_dedup: list[str] = []
-        if topic.fifo:
-            _expire_dedup(topic, now)
+        fresh_dedup: list[DedupEntry] = []
+        expired = topic.fifo and _expire_dedup(topic, now)
         for entry, structured in entries:
             publication = Publication(
                 message_id=unique_uuid(),
@@ -304,18 +319,20 @@ class SnsProvider(Subscriptions):
                 dedup = publishing.deduplication_id(entry)
                 seen = topic.dedup.get(dedup)
                 if seen is not None:
-                    results.append({"MessageId": seen[1], "SequenceNumber": seen[2]})
+                    results.append({"MessageId": seen.message_id, "SequenceNumber": seen.sequence_number})
                     continue
                 topic.sequence += 1
                 publication.group_id = entry["MessageGroupId"]
                 publication.dedup_id = dedup
                 publication.sequence_number = f"{10**19 + topic.sequence:020d}"
-                topic.dedup[dedup] = (
+                remembered = DedupEntry(
+                    dedup,
                     now + publishing.DEDUP_WINDOW_SECONDS,
                     publication.message_id,
                     publication.sequence_number,
                 )
-                fresh_dedup.append(dedup)
+                topic.dedup[dedup] = remembered
+                fresh_dedup.append(remembered)
                 results.append(
                     {"MessageId": publication.message_id, "SequenceNumber": publication.sequence_number}
                 )
@@ -326,24 +343,54 @@ class SnsProvider(Subscriptions):
                     payload = publishing.render(topic, subscription, publication, links, self._signer)
                     if payload is not None:
                         rows.append(OutboxRow(subscription.arn, payload))
-        if rows or fresh_dedup:
-            try:
-                await self._repo.publish(topic.arn, topic.sequence if topic.fifo else None, rows)
-            except BaseException:
-                for dedup in fresh_dedup:
-                    topic.dedup.pop(dedup, None)
-                raise
-            self._outbox.submit(rows)
+        if topic.fifo:
+            if rows or fresh_dedup:
+                try:
+                    await self._repo.publish(
+                        topic.arn, topic.sequence, rows, fresh_dedup, now if expired else None
+                    )
+                except BaseException:
+                    for fresh in fresh_dedup:
+                        topic.dedup.pop(fresh.dedup_id, None)
+                    raise
+                self._outbox.submit(rows)
+        elif rows:
+            await self._deliver(topic, rows)
         return results
 
+    async def _deliver(self, topic: Topic, rows: list[OutboxRow]) -> None:
+        """Make a standard topic's deliveries durable before the publish is answered: SQS ones
+        are stored in their queues at once (no outbox row to write, read and delete), together
+        with the outbox rows of the others; the deliveries a queue refused go to the outbox too,
+        which retries them and dead-letters them as usual. (A FIFO topic's deliveries all go
+        through the outbox, which hands each queue its messages in sequence order.)"""
+        direct = [row for row in rows if immediate(row)]
+        later = [row for row in rows if not immediate(row)] if len(direct) < len(rows) else []
+        if not later:
+            refused = await self._outbox.deliver_now(topic.arn, direct)
+        elif not direct:
+            refused = []
+            await self._repo.publish(topic.arn, None, later)
+        else:
+            refused, _ids = await asyncio.gather(
+                self._outbox.deliver_now(topic.arn, direct), self._repo.publish(topic.arn, None, later)
+            )
+        if refused:
+            await self._repo.publish(topic.arn, None, refused)
+        self._outbox.submit([*later, *refused])
 
-def _expire_dedup(topic: Topic, now: float) -> None:
-    """Forget deduplication ids older than the window (kept in insertion, hence expiry, order)."""
+
+def _expire_dedup(topic: Topic, now: float) -> bool:
+    """Forget deduplication ids older than the window (kept in insertion, hence expiry, order);
+    return whether there were any."""
+    expired = False
     while topic.dedup:
-        key, (expires, _id, _sequence) = next(iter(topic.dedup.items()))
-        if expires > now:
-            return
-        del topic.dedup[key]
+        oldest = next(iter(topic.dedup.values()))
+        if oldest.expires > now:
+            break
+        del topic.dedup[oldest.dedup_id]
+        expired = True
+    return expired
 
 
 def _default_for(name: str) -> str:

@@ -56,6 +56,7 @@ class Publication:
     dedup_id: str | None = None
     sequence_number: str | None = None
     _signatures: dict[str, str] = field(default_factory=dict)
+    _sqs_attributes: dict[str, dict[str, str]] | None = None
 
     def text_for(self, protocol: str) -> str:
         if self.structured is None:
@@ -72,6 +73,13 @@ class Publication:
             }
             for name, value in self.attributes.items()
         }
+
+    def sqs_attributes(self) -> dict[str, dict[str, str]]:
+        """The message attributes as a raw SQS delivery carries them (computed once for all
+        subscribers)."""
+        if self._sqs_attributes is None:
+            self._sqs_attributes = _sqs_attributes(self.attributes)
+        return self._sqs_attributes
 
     def signer(self, signer: Signer, version: str) -> Callable[[str], str]:
         def sign(canonical: str) -> str:
@@ -282,7 +290,7 @@ def render(
         payload["kind"] = outbox.SQS
         payload["queue"] = subscription.endpoint
         if subscription.raw:
-            payload["attributes"] = _sqs_attributes(publication.attributes)
+            payload["attributes"] = publication.sqs_attributes()
         if topic.fifo:
             payload["group"] = publication.group_id
             payload["dedup"] = publication.dedup_id

@@ -3,7 +3,8 @@
 SNS state is small and read on every publish (a topic's subscriptions, their filter policies),
 so the service holds it in memory, loaded once from the store, and every change is written
 durably before the request that made it is answered. Compiled filter policies live beside the
-subscription they belong to.
+subscription they belong to. FIFO topics also get back their last sequence number and the
+deduplication ids of the last five minutes.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from kumoi.core.clock import Clock
 from kumoi.services.sns.filter_policy import SCOPE_ATTRIBUTES, FilterPolicy, compile_policy
-from kumoi.storage.meta.contract_sns import SnsDocument, SnsRepository
+from kumoi.storage.meta.contract_sns import DedupEntry, SnsDocument, SnsRepository
 
 TOPIC = "topic"
 SUBSCRIPTION = "subscription"
@@ -87,7 +89,7 @@ class Topic:
     deleted_subscriptions: int = 0
     #: FIFO only: the last sequence number given, and deduplication ids seen recently.
     sequence: int = 0
-    dedup: dict[str, tuple[float, str, str]] = field(default_factory=dict)
+    dedup: dict[str, DedupEntry] = field(default_factory=dict)
 
     @property
     def fifo(self) -> bool:
@@ -117,8 +119,9 @@ class Topic:
 
 
 class Registry:
-    def __init__(self, repo: SnsRepository) -> None:
+    def __init__(self, repo: SnsRepository, clock: Clock) -> None:
         self._repo = repo
+        self._clock = clock
         self.topics: dict[str, Topic] = {}
         self.subscriptions: dict[str, Subscription] = {}
         self._topic_order: list[str] = []
@@ -145,6 +148,8 @@ class Registry:
             for topic in self.topics.values():
                 if topic.fifo:
                     topic.sequence = await self._repo.last_sequence(topic.arn)
+                    for entry in await self._repo.recent_deduplication(topic.arn, self._clock.now()):
+                        topic.dedup[entry.dedup_id] = entry
             self._loaded = True
 
     # -- topics ------------------------------------------------------------------------------

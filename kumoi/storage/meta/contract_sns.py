@@ -8,7 +8,12 @@ The **outbox** makes delivery durable: :meth:`SnsRepository.publish` stores one 
 (message, subscription) in the same transaction that acknowledges the publish, and a background
 drainer deletes each row (:meth:`SnsRepository.finish`) once the message is delivered. After a
 crash, :meth:`SnsRepository.pending` hands back every row that was acknowledged but not yet
-delivered, in publish order.
+delivered, in publish order. A row delivered with retries (HTTP) records its progress
+(:meth:`SnsRepository.reschedule`), so a restart continues its schedule rather than starting over.
+
+FIFO topics' **deduplication ids** are stored with the publish that first used them and read back
+at start-up (:meth:`SnsRepository.recent_deduplication`), so the deduplication window survives a
+restart.
 """
 
 from __future__ import annotations
@@ -30,11 +35,24 @@ class SnsDocument:
 @dataclass(slots=True)
 class OutboxRow:
     """One delivery to make: ``payload`` is the rendered delivery (its meaning belongs to SNS).
-    ``row_id`` is assigned by the store and increases in publish order."""
+    ``row_id`` is assigned by the store and increases in publish order. ``attempts`` counts the
+    delivery attempts already made and ``next_at`` is when (epoch seconds) the next one is due."""
 
     subscription_arn: str
     payload: dict[str, Any]
     row_id: int = 0
+    attempts: int = 0
+    next_at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class DedupEntry:
+    """A FIFO topic's deduplication id and what its first publish answered, until ``expires``."""
+
+    dedup_id: str
+    expires: float
+    message_id: str
+    sequence_number: str
 
 
 class SnsRepository(Protocol):
@@ -43,12 +61,30 @@ class SnsRepository(Protocol):
         ...
 
     async def apply(self, puts: Sequence[SnsDocument], deletes: Sequence[tuple[str, str]] = ()) -> None:
-        """Insert or replace ``puts`` and delete the ``(kind, arn)`` pairs in one transaction."""
+        """Insert or replace ``puts`` and delete the ``(kind, arn)`` pairs in one transaction (a
+        deleted topic's deduplication ids go with it)."""
         ...
 
-    async def publish(self, topic_arn: str, sequence: int | None, rows: Sequence[OutboxRow]) -> list[int]:
-        """Store ``rows`` (and ``topic_arn``'s last FIFO ``sequence`` number when given) in one
-        durable transaction; return the row ids, in order (also set on the rows)."""
+    async def publish(
+        self,
+        topic_arn: str,
+        sequence: int | None,
+        rows: Sequence[OutboxRow],
+        dedup: Sequence[DedupEntry] = (),
+        expired_before: float | None = None,
+    ) -> list[int]:
+        """Store ``rows`` (and ``topic_arn``'s last FIFO ``sequence`` number when given, its new
+        ``dedup`` entries) in one durable transaction, dropping the topic's deduplication entries
+        that expire at or before ``expired_before`` when given; return the row ids, in order (also
+        set on the rows)."""
+        ...
+
+    async def recent_deduplication(self, topic_arn: str, now: float) -> list[DedupEntry]:
+        """``topic_arn``'s deduplication entries that expire after ``now``, by expiry."""
+        ...
+
+    async def reschedule(self, row_id: int, attempts: int, next_at: float) -> None:
+        """Record a row's delivery progress: ``attempts`` made, the next one due at ``next_at``."""
         ...
 
     async def last_sequence(self, topic_arn: str) -> int:

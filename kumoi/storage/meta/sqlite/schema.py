@@ -152,6 +152,46 @@ MIGRATIONS: tuple[Migration, ...] = (
             payload TEXT NOT NULL
         )""",
     ),
+    # SNS: the retry progress of outbox rows (HTTP deliveries), FIFO topics' deduplication ids.
+    (
+        "ALTER TABLE sns_outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE sns_outbox ADD COLUMN next_at REAL NOT NULL DEFAULT 0",
+        """CREATE TABLE sns_dedup (
+            topic_arn TEXT NOT NULL,
+            dedup_id TEXT NOT NULL,
+            expires REAL NOT NULL,
+            message_id TEXT NOT NULL,
+            sequence_number TEXT NOT NULL,
+            PRIMARY KEY (topic_arn, dedup_id)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX sns_dedup_by_expiry ON sns_dedup (topic_arn, expires)",
+    ),
+    # SQS: FIFO receives deduplicated by ReceiveRequestAttemptId, and durable message move tasks.
+    (
+        """CREATE TABLE sqs_receive_attempts (
+            queue_id INTEGER NOT NULL,
+            attempt_id TEXT NOT NULL,
+            expires_at REAL NOT NULL,
+            claimed TEXT NOT NULL,
+            PRIMARY KEY (queue_id, attempt_id)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX sqs_receive_attempts_by_expiry ON sqs_receive_attempts (expires_at)",
+        """CREATE TABLE sqs_move_tasks (
+            task_id INTEGER PRIMARY KEY AUTOINCREMENT,
+            handle TEXT NOT NULL UNIQUE,
+            source_arn TEXT NOT NULL,
+            source_queue_id INTEGER NOT NULL,
+            destination_arn TEXT,
+            rate INTEGER,
+            started_ms INTEGER NOT NULL,
+            to_move INTEGER NOT NULL,
+            moved INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            failure TEXT
+        )""",
+        "CREATE INDEX sqs_move_tasks_by_source ON sqs_move_tasks (source_arn, task_id)",
+        "CREATE INDEX sqs_move_tasks_by_status ON sqs_move_tasks (status)",
+    ),
 )
 
 

@@ -1,11 +1,12 @@
-"""SNS topics, subscriptions and the delivery outbox in SQLite (see ``contract_sns``)."""
+"""SNS topics, subscriptions, the delivery outbox and FIFO deduplication ids in SQLite (see
+``contract_sns``)."""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
 
-from kumoi.storage.meta.contract_sns import OutboxRow, SnsDocument
+from kumoi.storage.meta.contract_sns import DedupEntry, OutboxRow, SnsDocument
 from kumoi.storage.meta.sqlite.codec import dump_doc, load_doc
 from kumoi.storage.meta.sqlite.engine import Database
 
@@ -21,8 +22,23 @@ _SET_SEQUENCE = (
     "ON CONFLICT (topic_arn) DO UPDATE SET sequence = excluded.sequence"
 )
 _GET_SEQUENCE = "SELECT sequence FROM sns_sequences WHERE topic_arn = ?"
-_PENDING = "SELECT row_id, subscription_arn, payload FROM sns_outbox WHERE row_id > ? ORDER BY row_id LIMIT ?"
+_PENDING = (
+    "SELECT row_id, subscription_arn, payload, attempts, next_at FROM sns_outbox WHERE row_id > ? "
+    "ORDER BY row_id LIMIT ?"
+)
 _FINISH = "DELETE FROM sns_outbox WHERE row_id = ?"
+_RESCHEDULE = "UPDATE sns_outbox SET attempts = ?, next_at = ? WHERE row_id = ?"
+_ADD_DEDUP = (
+    "INSERT OR REPLACE INTO sns_dedup (topic_arn, dedup_id, expires, message_id, sequence_number) "
+    "VALUES (?, ?, ?, ?, ?)"
+)
+_EXPIRE_DEDUP = "DELETE FROM sns_dedup WHERE topic_arn = ? AND expires <= ?"
+_RECENT_DEDUP = (
+    "SELECT dedup_id, expires, message_id, sequence_number FROM sns_dedup "
+    "WHERE topic_arn = ? AND expires > ? ORDER BY expires"
+)
+_DROP_DEDUP = "DELETE FROM sns_dedup WHERE topic_arn = ?"
+_TOPIC = "topic"
 
 
 class SqliteSnsRepository:
@@ -40,19 +56,32 @@ class SqliteSnsRepository:
     async def apply(self, puts: Sequence[SnsDocument], deletes: Sequence[tuple[str, str]] = ()) -> None:
         rows = [(d.kind, d.arn, dump_doc(d.doc)) for d in puts]
         keys = list(deletes)
+        topics = [(arn,) for kind, arn in keys if kind == _TOPIC]
 
         def run(conn: sqlite3.Connection) -> None:
             conn.executemany(_DELETE, keys)
+            conn.executemany(_DROP_DEDUP, topics)
             conn.executemany(_PUT, rows)
 
         await self._db.write(run)
 
-    async def publish(self, topic_arn: str, sequence: int | None, rows: Sequence[OutboxRow]) -> list[int]:
+    async def publish(
+        self,
+        topic_arn: str,
+        sequence: int | None,
+        rows: Sequence[OutboxRow],
+        dedup: Sequence[DedupEntry] = (),
+        expired_before: float | None = None,
+    ) -> list[int]:
         values = [(row.subscription_arn, dump_doc(row.payload)) for row in rows]
+        entries = [(topic_arn, e.dedup_id, e.expires, e.message_id, e.sequence_number) for e in dedup]
 
         def run(conn: sqlite3.Connection) -> list[int]:
             if sequence is not None:
                 conn.execute(_SET_SEQUENCE, (topic_arn, sequence))
+            if expired_before is not None:
+                conn.execute(_EXPIRE_DEDUP, (topic_arn, expired_before))
+            conn.executemany(_ADD_DEDUP, entries)
             ids: list[int] = []
             for value in values:
                 cursor = conn.execute(_ENQUEUE, value)
@@ -71,11 +100,20 @@ class SqliteSnsRepository:
 
         return await self._db.read(run)
 
+    async def recent_deduplication(self, topic_arn: str, now: float) -> list[DedupEntry]:
+        def run(conn: sqlite3.Connection) -> list[DedupEntry]:
+            return [DedupEntry(*row) for row in conn.execute(_RECENT_DEDUP, (topic_arn, now))]
+
+        return await self._db.read(run)
+
+    async def reschedule(self, row_id: int, attempts: int, next_at: float) -> None:
+        await self._db.write(lambda conn: conn.execute(_RESCHEDULE, (attempts, next_at, row_id)))
+
     async def pending(self, after: int, limit: int) -> list[OutboxRow]:
         def run(conn: sqlite3.Connection) -> list[OutboxRow]:
             return [
-                OutboxRow(arn, load_doc(payload), row_id)
-                for row_id, arn, payload in conn.execute(_PENDING, (after, limit))
+                OutboxRow(arn, load_doc(payload), row_id, attempts, next_at)
+                for row_id, arn, payload, attempts, next_at in conn.execute(_PENDING, (after, limit))
             ]
 
         return await self._db.read(run)
