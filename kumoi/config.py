@@ -92,6 +92,17 @@ class Settings:
             )
         },
     )
+    enforce_iam_accounts: tuple[str, ...] = field(
+        default=(),
+        metadata={
+            "doc": Setting(
+                "KUMOI_ENFORCE_IAM_ACCOUNTS",
+                "comma-separated account ids to enforce IAM policies for (a request is checked when the "
+                "caller's account or the account owning the resource is listed; more can be switched "
+                "on while running with POST /_kumoi/enforcement)",
+            )
+        },
+    )
     tls: bool = field(
         default=False,
         metadata={
@@ -144,6 +155,16 @@ class Settings:
             "doc": Setting(
                 "KUMOI_PLAINTEXT_AT_REST",
                 "store new SSE-S3/SSE-KMS objects unencrypted (for comparison benchmarks only)",
+            )
+        },
+    )
+    upload_expiry_seconds: int = field(
+        default=0,
+        metadata={
+            "doc": Setting(
+                "KUMOI_UPLOAD_EXPIRY_SECONDS",
+                "abort incomplete multipart uploads this many seconds after they began (0: keep them, as S3 "
+                "does without a lifecycle rule)",
             )
         },
     )

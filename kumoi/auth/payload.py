@@ -3,25 +3,42 @@
 The hash is only known once the last byte is in, so the check runs when the inner stream ends:
 the final ``read`` raises ``XAmzContentSHA256Mismatch`` instead of returning ``b""`` (see
 :mod:`kumoi.core.streams`: consumers commit only on a clean end of stream).
+
+Hashing a large body on the event loop would hold it for about a millisecond per MiB, so chunks
+are collected and hashed :data:`HASH_BATCH` bytes at a time on a worker thread (hashlib releases
+the GIL), while the loop goes on receiving; one batch is in flight at a time, in order. What is
+left at the end (all of a small body) is hashed on the loop: a thread hop costs more than that.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 
 from kumoi.auth.errors import content_sha256_mismatch
 from kumoi.core.errors import ServiceError
 from kumoi.core.streams import DEFAULT_CHUNK, BodyStream
 
+#: Bytes collected before they are hashed on a worker thread.
+HASH_BATCH = 1 << 20
+
+
+def _update(digest: hashlib._Hash, chunks: list[bytes]) -> None:
+    for chunk in chunks:
+        digest.update(chunk)
+
 
 class Sha256VerifyingBody:
-    __slots__ = ("_error", "_expected", "_hash", "_inner")
+    __slots__ = ("_error", "_expected", "_hash", "_hashing", "_inner", "_pending", "_pending_size")
 
     def __init__(self, inner: BodyStream, expected_hex: str) -> None:
         self._inner = inner
         self._expected = expected_hex.lower()
         self._hash = hashlib.sha256()
         self._error: ServiceError | None = None
+        self._pending: list[bytes] = []
+        self._pending_size = 0
+        self._hashing: asyncio.Future[None] | None = None
 
     @property
     def content_length(self) -> int | None:
@@ -32,10 +49,25 @@ class Sha256VerifyingBody:
             raise self._error
         chunk = await self._inner.read(n)
         if chunk:
-            self._hash.update(chunk)
+            self._pending.append(chunk)
+            self._pending_size += len(chunk)
+            if self._pending_size >= HASH_BATCH:
+                await self._hash_pending()
             return chunk
+        if self._hashing is not None:
+            await self._hashing
+            self._hashing = None
+        _update(self._hash, self._pending)
+        self._pending = []
         computed = self._hash.hexdigest()
         if computed != self._expected:
             self._error = content_sha256_mismatch(self._expected, computed)
             raise self._error
         return b""
+
+    async def _hash_pending(self) -> None:
+        """Hand the collected chunks to a worker thread, after the batch before them."""
+        if self._hashing is not None:
+            await self._hashing
+        batch, self._pending, self._pending_size = self._pending, [], 0
+        self._hashing = asyncio.get_running_loop().run_in_executor(None, _update, self._hash, batch)

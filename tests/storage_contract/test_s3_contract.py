@@ -13,6 +13,7 @@ from kumoi.storage.meta.contract import (
     BucketNotEmpty,
     BucketRecord,
     ConditionFailed,
+    ListedObject,
     ObjectMissing,
     ObjectRecord,
     PartRecord,
@@ -186,6 +187,26 @@ def test_listing_is_utf8_byte_order(contract: Runner) -> None:
     contract(body)
 
 
+def test_listing_shows_what_a_listing_needs(contract: Runner) -> None:
+    async def body(env: Env) -> None:
+        s3 = env.meta.s3
+        await s3.create_bucket(bucket())
+        attrs = {
+            "Checksums": {"crc32": "AAAAAA==", "sha256": "x"},
+            "StorageClass": "GLACIER",
+            "Owner": "111122223333",
+            "Encryption": {"SSE": "AES256", "Sealed": True},
+        }
+        await s3.put_object(ObjectRecord("bkt", "full", 3, '"e"', 5.5, inline=b"abc", attrs=attrs))
+        await s3.put_object(ObjectRecord("bkt", "plain", 9, '"f"', 6.0, blob_id=blob(1)))
+        assert await s3.list_objects("bkt") == [
+            ListedObject("full", 3, '"e"', 5.5, None, "GLACIER", "crc32,sha256", "111122223333"),
+            ListedObject("plain", 9, '"f"', 6.0, blob(1), None, None, None),
+        ]
+
+    contract(body)
+
+
 PREFIXES = ["a", "a\u00ff", "a\U0010ffff", "\U0010ffff", "a\ud7ff", "a\uffff", "a%", "a_", "e", "a\x00", "zz"]
 
 
@@ -275,7 +296,7 @@ def test_manifest_objects_reference_all_their_blobs(contract: Runner) -> None:
         await s3.put_object(record)
         assert await s3.get_object("bkt", "m") == record
         listed = await s3.list_objects("bkt")
-        assert listed[0].manifest is None and listed[0].size == 14
+        assert listed[0].key == "m" and listed[0].size == 14 and listed[0].blob_id is None
         # Reusing one blob keeps it; the other becomes garbage.
         await s3.put_object(ObjectRecord("bkt", "m", 10, '"y"', 4.0, manifest=[BlobPart(blob(1), 10)]))
         assert await meta.take_garbage() == [blob(2)]

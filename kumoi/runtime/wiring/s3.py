@@ -19,7 +19,7 @@ from kumoi.services.s3.provider import S3Provider
 
 NAME = "s3"
 PROVIDER = S3Provider
-#: How often incomplete multipart uploads past their expiry are looked for.
+#: How often incomplete multipart uploads past their expiry are looked for (when they expire).
 UPLOAD_EXPIRY_INTERVAL_SECONDS = 60.0
 #: Pause before the event notification drainer is (re)started.
 EVENTS_RESTART_SECONDS = 0.05
@@ -47,17 +47,19 @@ def binding(deps: Deps) -> ServiceBinding:
     )
 
     async def expire_uploads() -> None:
-        await provider.expire_uploads()
+        await provider.expire_uploads(settings.upload_expiry_seconds)
 
+    tasks = [PeriodicTask("s3 event notifications", EVENTS_RESTART_SECONDS, provider.drain_events)]
+    if settings.upload_expiry_seconds > 0:
+        tasks.append(
+            PeriodicTask("s3 multipart upload expiry", UPLOAD_EXPIRY_INTERVAL_SECONDS, expire_uploads)
+        )
     operations = (*model.operation_names, *rest_s3.RAW_OPERATIONS)
     return ServiceBinding(
         routes=ServiceRoutes(name=NAME, signing_name="s3", protocols=("rest-xml",)),
         codecs={"rest-xml": RestXmlCodec(model)},
         handlers=bind_operations(provider, operations),
-        tasks=(
-            PeriodicTask("s3 multipart upload expiry", UPLOAD_EXPIRY_INTERVAL_SECONDS, expire_uploads),
-            PeriodicTask("s3 event notifications", EVENTS_RESTART_SECONDS, provider.drain_events),
-        ),
+        tasks=tuple(tasks),
         anonymous_operations=frozenset(rest_s3.RAW_OPERATIONS),
         after=CorsResponseHook(deps.meta),
     )

@@ -16,7 +16,7 @@ from urllib.parse import quote_plus
 
 from kumoi.core.errors import ServiceError
 from kumoi.services.s3.owner import owner_of
-from kumoi.storage.meta.contract import ObjectRecord, S3Repository
+from kumoi.storage.meta.contract import ListedObject, S3Repository
 
 MAX_KEYS = 1000
 #: Sorts after every key that has the same prefix: where a scan resumes past a common prefix.
@@ -25,7 +25,7 @@ PAST_EVERYTHING = "\U0010ffff"
 
 @dataclass(slots=True)
 class Page:
-    objects: list[ObjectRecord] = field(default_factory=list)
+    objects: list[ListedObject] = field(default_factory=list)
     prefixes: list[str] = field(default_factory=list)
     truncated: bool = False
     last: str = ""  # the last key or common prefix on the page, where the next page starts after
@@ -103,23 +103,27 @@ def _url_encode(value: str) -> str:
 
 
 def contents(
-    records: list[ObjectRecord], encode: Callable[[str], str], with_owner: bool
+    records: list[ListedObject], encode: Callable[[str], str], with_owner: bool
 ) -> list[dict[str, Any]]:
     entries = []
+    algorithms: dict[str, list[str]] = {}
     for record in records:
         entry: dict[str, Any] = {
             "Key": encode(record.key),
             "LastModified": record.last_modified,
             "ETag": record.etag,
             "Size": record.size,
-            "StorageClass": record.attrs.get("StorageClass", "STANDARD"),
+            "StorageClass": record.storage_class or "STANDARD",
         }
-        stored = record.attrs.get("Checksums") or {}
-        if stored:
-            entry["ChecksumAlgorithm"] = [name.upper() for name in stored]
+        names = record.checksums
+        if names:
+            listed = algorithms.get(names)
+            if listed is None:
+                listed = algorithms[names] = names.upper().split(",")
+            entry["ChecksumAlgorithm"] = listed
             entry["ChecksumType"] = "FULL_OBJECT"
         if with_owner:
-            entry["Owner"] = owner_of(record.attrs.get("Owner", ""))
+            entry["Owner"] = owner_of(record.owner or "")
         entries.append(entry)
     return entries
 

@@ -6,8 +6,10 @@ upload's other parts are queued as garbage, all in one transaction; a GET then s
 the parts. Its ETag is the MD5 of the concatenated part MD5s followed by ``-<parts>``, its
 checksum composite or full-object as :mod:`~kumoi.services.s3.mpu_checksums` computes.
 
-Uploads nobody completes or aborts are aborted after :data:`UPLOAD_EXPIRY_SECONDS` by the
-periodic :meth:`MultipartOperations.expire_uploads`; their blobs go the usual garbage way.
+Uploads nobody completes or aborts are kept, as S3 keeps them until a lifecycle rule aborts
+them; with the ``upload_expiry_seconds`` setting the periodic
+:meth:`MultipartOperations.expire_uploads` aborts those older than that, and their blobs go the
+usual garbage way.
 
 Encryption is chosen at creation and kept in the upload's object attributes; every part is sealed
 on its own (its own data key). An SSE-C upload needs the same key on every UploadPart.
@@ -49,8 +51,6 @@ MIN_PART_SIZE = 5 * 1024 * 1024
 MAX_PART_SIZE = 5 * 1024**3
 MAX_LIST_PARTS = 1000
 MAX_LIST_UPLOADS = 1000
-#: Uploads left incomplete this long are aborted (S3 keeps them until a lifecycle rule says).
-UPLOAD_EXPIRY_SECONDS = 7 * 24 * 3600
 #: Uploads aborted per run of the expiry task.
 EXPIRY_BATCH = 100
 _COPY_RANGE_FORM = (
@@ -215,8 +215,12 @@ class MultipartOperations(CopyOperations):
             attrs=attrs,
             manifest=[BlobPart(part.blob_id, part.size) for part in chosen],
         )
+        bucket = await self._meta.s3.get_bucket(upload.bucket)
+        if bucket is None:
+            raise errors.no_such_bucket(upload.bucket)
+        events = self.events_for(ctx, bucket, "s3:ObjectCreated:CompleteMultipartUpload", record)
         try:
-            await self._meta.s3.complete_upload(upload.upload_id, record, condition)
+            await self._meta.s3.complete_upload(upload.upload_id, record, condition, events=events)
         except UploadMissing:
             raise errors.no_such_upload(upload.upload_id) from None
         except PartsChanged:
@@ -227,9 +231,7 @@ class MultipartOperations(CopyOperations):
             raise errors.no_such_key(upload.key) from None
         except ConditionFailed as failed:
             raise errors.precondition_failed(str(failed)) from None
-        bucket = await self._meta.s3.get_bucket(upload.bucket)
-        if bucket is not None:
-            await self.notify(ctx, bucket, "s3:ObjectCreated:CompleteMultipartUpload", record)
+        self._events.submit(events)
         output: dict[str, Any] = {
             "Location": f"{ctx.base_url}/{upload.bucket}/{upload.key}",
             "Bucket": upload.bucket,
@@ -363,9 +365,10 @@ class MultipartOperations(CopyOperations):
             raise errors.no_such_upload(upload_id)
         return upload
 
-    async def expire_uploads(self) -> int:
-        """Abort uploads older than :data:`UPLOAD_EXPIRY_SECONDS`; return how many."""
-        cutoff = self._clock.now() - UPLOAD_EXPIRY_SECONDS
+    async def expire_uploads(self, max_age: float) -> int:
+        """Abort up to :data:`EXPIRY_BATCH` uploads begun more than ``max_age`` seconds ago; return
+        how many."""
+        cutoff = self._clock.now() - max_age
         expired = await self._meta.s3.uploads_initiated_before(cutoff, EXPIRY_BATCH)
         for upload in expired:
             await self._meta.s3.abort_upload(upload.upload_id)

@@ -20,6 +20,7 @@ from kumoi.storage.meta.contract import (
     ObjectMissing,
     ObjectRecord,
     PutCondition,
+    S3EventRow,
 )
 
 #: The largest single PUT S3 accepts.
@@ -66,22 +67,29 @@ class ObjectOperations(S3Base):
             record = ObjectRecord(bucket.name, key, info.size, etag_of(info.md5), now, blob_id=info.blob_id)
         record.attrs = object_attrs(request, stored, ctx.account_id, tags)
         record.attrs[encryption.ATTR] = chosen.attr
-        await self.store_object(record, condition)
-        await self.notify(ctx, bucket, "s3:ObjectCreated:Put", record)
+        await self.store_object(
+            record, condition, events=self.events_for(ctx, bucket, "s3:ObjectCreated:Put", record)
+        )
         output: dict[str, Any] = {"ETag": record.etag, "Size": record.size}
         output.update(checksums.output_members(stored))
         output.update(encryption.output_members(chosen.attr))
         return output
 
     async def store_object(
-        self, record: ObjectRecord, condition: PutCondition | None, *, owns_blob: bool = True
+        self,
+        record: ObjectRecord,
+        condition: PutCondition | None,
+        *,
+        owns_blob: bool = True,
+        events: list[S3EventRow] | None = None,
     ) -> None:
-        """Commit ``record``; on failure, its new blob (if ``owns_blob``) is discarded."""
+        """Commit ``record`` with its event notifications ``events``; on failure, its new blob
+        (if ``owns_blob``) is discarded."""
         try:
             if condition is None:
-                await self._meta.s3.put_object(record)
+                await self._meta.s3.put_object(record, events=events or ())
             else:
-                await self._meta.s3.put_object_if(record, condition)
+                await self._meta.s3.put_object_if(record, condition, events=events or ())
         except BaseException as exc:
             if owns_blob and record.blob_id is not None:
                 await self.discard_blob(record.blob_id)
@@ -92,6 +100,8 @@ class ObjectOperations(S3Base):
             if isinstance(exc, ConditionFailed):
                 raise errors.precondition_failed(str(exc) or "If-Match") from None
             raise
+        if events:
+            self._events.submit(events)
 
     async def get_object(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         record = await self._object(ctx, request["Bucket"], request["Key"])
@@ -129,9 +139,9 @@ class ObjectOperations(S3Base):
                 raise errors.no_such_key(request["Key"])
             if not conditions.etag_matches(request["IfMatch"], current.etag):
                 raise errors.precondition_failed("If-Match")
-        removed = await self._meta.s3.delete_object(bucket.name, request["Key"])
-        if removed is not None:
-            await self._events.emit(ctx, bucket, "s3:ObjectRemoved:Delete", ObjectFacts(removed.key))
+        events = self._events.prepare(ctx, bucket, "s3:ObjectRemoved:Delete", ObjectFacts(request["Key"]))
+        if await self._meta.s3.delete_object(bucket.name, request["Key"], events=events) is not None:
+            self._events.submit(events)
         return {}
 
     async def delete_objects(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
@@ -152,8 +162,10 @@ class ObjectOperations(S3Base):
                 failures.append({"Key": key, "Code": "KeyTooLongError", "Message": "Your key is too long"})
                 continue
             keys.append(key)
-        removed = await self._meta.s3.delete_objects(bucket.name, keys)
-        await self._events.emit(ctx, bucket, "s3:ObjectRemoved:Delete", *map(ObjectFacts, removed))
+        events = self._events.prepare_each(ctx, bucket, "s3:ObjectRemoved:Delete", keys)
+        await self._meta.s3.delete_objects(bucket.name, keys, events=events)
+        for rows in events.values():
+            self._events.submit(rows)
         output: dict[str, Any] = {}
         if not delete.get("Quiet"):
             # S3 reports a key as deleted whether or not it existed.

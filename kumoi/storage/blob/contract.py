@@ -38,6 +38,11 @@ class Sealer(Protocol):
 
     def seal(self, index: int, data: bytes | memoryview, final: bool) -> bytes: ...
 
+    def seal_chunks(self, first: int, data: bytes | bytearray | memoryview, final: bool) -> bytearray:
+        """``data`` sealed as chunks ``first``, ``first + 1``, ... into one buffer (every chunk
+        whole but the last, which is sealed as the blob's final one if ``final``)."""
+        ...
+
 
 class BlobWriter(Protocol):
     blob_id: str

@@ -22,9 +22,11 @@ import hmac
 import secrets
 import struct
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
 
 #: Plaintext bytes per sealed chunk.
 CHUNK_SIZE = 64 * 1024
@@ -66,12 +68,22 @@ class MasterKey:
         return cls(secrets.token_bytes(KEY_ID_SIZE), secrets.token_bytes(KEY_SIZE))
 
 
+#: Unwrapped data keys of inline objects a keyring keeps (see :func:`open_all`).
+OPENED_CACHE_SIZE = 4096
+
+
 class Keyring:
-    """The master keys data keys may be wrapped by; new data keys go under ``active``."""
+    """The master keys data keys may be wrapped by; new data keys go under ``active``.
+
+    It also remembers the ciphers of the last :data:`OPENED_CACHE_SIZE` inline objects opened
+    under its master keys, by their sealed header (unique per object: fresh data key and nonce),
+    so reading a small sealed object again does not unwrap its data key again. Only
+    :func:`open_all` uses them, on one thread; SSE-C data keys are never kept."""
 
     def __init__(self, active: MasterKey, others: tuple[MasterKey, ...] = ()) -> None:
         self.active = active
         self._keys = {key.key_id: key for key in (*others, active)}
+        self.opened: dict[bytes, ChunkCipher] = {}
 
     def get(self, key_id: bytes) -> MasterKey:
         try:
@@ -107,14 +119,24 @@ class Header:
 def _wrap(wrap: int, key_id: bytes, wrapping_key: bytes, data_key: bytes) -> Header:
     nonce = secrets.token_bytes(NONCE_SIZE)
     draft = Header(wrap, key_id, nonce, b"")
-    return Header(wrap, key_id, nonce, AESGCM(wrapping_key).encrypt(nonce, data_key, draft.associated()))
+    return Header(wrap, key_id, nonce, _aead(wrapping_key).encrypt(nonce, data_key, draft.associated()))
 
 
 def _unwrap(header: Header, wrapping_key: bytes) -> bytes:
+    from cryptography.exceptions import InvalidTag
+
     try:
-        return AESGCM(wrapping_key).decrypt(header.nonce, header.wrapped, header.associated())
+        return _aead(wrapping_key).decrypt(header.nonce, header.wrapped, header.associated())
     except InvalidTag:
         raise DecryptionError("the data key does not unwrap with this key") from None
+
+
+def _aead(key: bytes) -> AESGCM:
+    # cryptography is imported at first use: its native module costs ~6 MiB a server that
+    # stores nothing sealed would carry from start-up.
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    return AESGCM(key)
 
 
 class ChunkCipher:
@@ -123,7 +145,7 @@ class ChunkCipher:
     __slots__ = ("_aead", "header")
 
     def __init__(self, data_key: bytes, header: bytes) -> None:
-        self._aead = AESGCM(data_key)
+        self._aead = _aead(data_key)
         self.header = header
 
     chunk_size = CHUNK_SIZE
@@ -132,10 +154,52 @@ class ChunkCipher:
         return self._aead.encrypt(_nonce(index), data, _chunk_ad(index, final))
 
     def open(self, index: int, sealed: bytes | memoryview, final: bool) -> bytes:
+        from cryptography.exceptions import InvalidTag
+
         try:
             return self._aead.decrypt(_nonce(index), sealed, _chunk_ad(index, final))
         except InvalidTag:
             raise DecryptionError(f"chunk {index} does not authenticate") from None
+
+    def seal_chunks(self, first: int, data: bytes | bytearray | memoryview, final: bool) -> bytearray:
+        """``data`` sealed as chunks ``first``, ``first + 1``, ... straight into one buffer (every
+        chunk whole but the last, which is sealed as the blob's final one if ``final``)."""
+        plain = memoryview(data)
+        count = chunk_count(plain.nbytes)
+        out = bytearray(plain.nbytes + count * TAG_SIZE)
+        target = memoryview(out)
+        at = 0
+        for i in range(count):
+            piece = plain[i * CHUNK_SIZE : (i + 1) * CHUNK_SIZE]
+            end = at + len(piece) + TAG_SIZE
+            index = first + i
+            self._aead.encrypt_into(
+                _nonce(index), piece, _chunk_ad(index, final and i == count - 1), target[at:end]
+            )
+            at = end
+        return out
+
+    def open_into(self, first: int, sealed: bytes, out: bytearray, final: int) -> int:
+        """Open the consecutive sealed chunks in ``sealed`` (chunk ``first`` onwards; ``final`` is
+        the index of the blob's last chunk) straight into ``out``: no plaintext copy per chunk.
+        Returns the plaintext bytes written."""
+        from cryptography.exceptions import InvalidTag
+
+        view, target = memoryview(sealed), memoryview(out)
+        written = 0
+        for index, at in enumerate(range(0, len(view), SEALED_CHUNK), first):
+            piece = view[at : at + SEALED_CHUNK]
+            size = len(piece) - TAG_SIZE
+            if size < 0 or written + size > len(target):
+                raise DecryptionError("sealed data does not have the size its record says")
+            try:
+                self._aead.decrypt_into(
+                    _nonce(index), piece, _chunk_ad(index, index == final), target[written : written + size]
+                )
+            except InvalidTag:
+                raise DecryptionError(f"chunk {index} does not authenticate") from None
+            written += size
+        return written
 
     def seal_all(self, data: bytes) -> bytes:
         """``data`` sealed whole: header and every chunk (for inline objects)."""
@@ -205,11 +269,20 @@ def opener(header_bytes: bytes, keyring: Keyring, customer_key: bytes | None = N
 
 def open_all(sealed: bytes, keyring: Keyring, customer_key: bytes | None = None) -> bytes:
     """Inverse of :meth:`ChunkCipher.seal_all`."""
-    cipher = opener(sealed[:HEADER_SIZE], keyring, customer_key)
+    header = bytes(sealed[:HEADER_SIZE])
+    cipher = None if customer_key is not None else keyring.opened.get(header)
+    if cipher is None:
+        cipher = opener(header, keyring, customer_key)
+        if customer_key is None:
+            if len(keyring.opened) >= OPENED_CACHE_SIZE:
+                keyring.opened.clear()
+            keyring.opened[header] = cipher
     body = memoryview(sealed)[HEADER_SIZE:]
     count = -(-len(body) // SEALED_CHUNK) or 1
+    if count == 1:
+        return cipher.open(0, body, True)
     return b"".join(
-        cipher.open(index, bytes(body[index * SEALED_CHUNK : (index + 1) * SEALED_CHUNK]), index == count - 1)
+        cipher.open(index, body[index * SEALED_CHUNK : (index + 1) * SEALED_CHUNK], index == count - 1)
         for index in range(count)
     )
 

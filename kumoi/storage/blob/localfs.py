@@ -10,17 +10,19 @@ small PUT costs one thread hop. A larger blob is pipelined over the store's thre
 chunk is hashed by one job (chained, since digests are sequential) and written with ``pwrite`` at
 its offset by another, so hashing and disk writes overlap on two cores, with at most
 :data:`WRITE_WINDOW` bytes in flight. Every :data:`SYNC_EVERY` bytes an ``fdatasync`` is queued so
-the disk writes back while data still streams in and the final fsync at commit is short.
+the disk writes back while data still streams in and the final fsync at commit is short. A
+flushed buffer is handed to its jobs as it is (the writer starts a new one), never copied, and the
+first job also makes sure the blob's fan-out directory exists, so commit does not wait for that.
 
-Commit: fsync the file, create fan-out directories as needed (256 at a time, fsyncing their
-parents), rename into place, fsync the directory. Any failure aborts: the staging file (or the
-renamed file, if the failure came after the rename) is removed, and the error propagates.
+Commit: fsync the file, make sure its fan-out directory exists (see ``_ensure_dir``), rename
+into place, fsync the directory. Any failure aborts: the staging file (or the renamed file, if
+the failure came after the rename) is removed, and the error propagates.
 ``start`` empties ``tmp/``, removing what a crash left there.
 
 Sealing: a writer given a :class:`~kumoi.storage.blob.contract.Sealer` hashes the plaintext as
-usual, but the write job seals each whole chunk (on the I/O thread, so encryption overlaps
-hashing) and writes it at its sealed offset after the header. The writer always keeps the last
-1..``chunk_size`` bytes back, so the final chunk is sealed as final at commit.
+usual, but the write job seals the whole chunks into one buffer (on the I/O thread, so encryption
+overlaps hashing) and writes it at its sealed offset after the header. The writer always keeps
+the last 1..``chunk_size`` bytes back, so the final chunk is sealed as final at commit.
 
 Fault injection: a :class:`~kumoi.storage.faults.FaultPlan` is checked before every ``open``,
 ``write``, ``fsync``, ``mkdir`` and ``rename``.
@@ -39,7 +41,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from kumoi.core.checksums import Digests
 from kumoi.core.http import FileBody
@@ -48,17 +50,18 @@ from kumoi.storage.blob.contract import BlobInfo, Sealer
 from kumoi.storage.faults import NO_FAULTS, FaultPlan
 
 T = TypeVar("T")
+#: Bytes handed to the write jobs.
+_Data = bytes | bytearray | memoryview
 
-#: Buffered bytes that trigger a write to the staging file.
-FLUSH_SIZE = 256 * 1024
-#: Most bytes submitted to ``pwrite`` and not yet written, per writer.
-WRITE_WINDOW = 16 * 1024 * 1024
+#: Buffered bytes that trigger a write to the staging file (two thread jobs per flush).
+FLUSH_SIZE = 1024 * 1024
+#: Most bytes submitted to ``pwrite`` and not yet written, per writer (ten parallel part
+#: uploads then hold at most 40 MiB while the disk catches up).
+WRITE_WINDOW = 4 * 1024 * 1024
 #: Bytes written between two background ``fdatasync`` calls.
 SYNC_EVERY = 64 * 1024 * 1024
 #: Threads shared by all writers and readers of one store.
 IO_THREADS = 8
-#: Directories per fan-out level (two hex digits of the id each).
-FAN_OUT = 256
 #: Chunk size ``write_stream`` asks its stream for.
 READ_CHUNK = DEFAULT_CHUNK
 
@@ -86,7 +89,7 @@ def _check_id(blob_id: str) -> str:
     return blob_id
 
 
-def _pwrite_all(fd: int, data: bytes, offset: int, faults: FaultPlan) -> None:
+def _pwrite_all(fd: int, data: _Data, offset: int, faults: FaultPlan) -> None:
     faults.check("write")
     view = memoryview(data)
     while view:
@@ -124,6 +127,7 @@ class LocalBlobStore:
         self._pool: ThreadPoolExecutor | None = None
         self._known_dirs: set[Path] = set()
         self._dirs_lock = threading.Lock()
+        self._top_locks: dict[Path, threading.Lock] = {}
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -159,28 +163,32 @@ class LocalBlobStore:
     def _ensure_dir(self, directory: Path) -> None:
         """Make sure the fan-out directory ``blobs/ab/cd`` exists durably.
 
-        Creating a directory and syncing its parent costs milliseconds, far more than writing a
-        small blob, so the first miss under ``blobs/ab`` creates all :data:`FAN_OUT` directories
-        ``ab/00`` .. ``ab/ff`` at once and syncs ``ab`` and ``blobs`` once: 256 batches cover
-        the whole tree. Existing directories (from an earlier run) only cost failed ``mkdir``
-        calls and syncs of clean directories.
+        Only the directories a blob needs are made, when it first needs them (by a writer's first
+        job, so a large blob's data streams in meanwhile): the leaf, its parent ``blobs/ab`` if
+        new, and a sync of each one's parent, so the blob's own directory entry can be made
+        durable. (Making all 256 siblings of a new leaf at once cost a fresh store seconds of
+        ``mkdir`` calls across its first few hundred blobs.) Each directory is checked and synced
+        once per run, existing or not, and only writers into the same ``blobs/ab`` wait for each
+        other.
         """
         if directory in self._known_dirs:
             return
+        top = directory.parent
         with self._dirs_lock:
+            lock = self._top_locks.setdefault(top, threading.Lock())
+        with lock:
             if directory in self._known_dirs:
                 return
-            top = directory.parent
             self.faults.check("mkdir")
-            with contextlib.suppress(FileExistsError):
-                top.mkdir()
-            children = [top / f"{i:02x}" for i in range(FAN_OUT)]
-            for child in children:
+            if top not in self._known_dirs:
                 with contextlib.suppress(FileExistsError):
-                    child.mkdir()
+                    top.mkdir()
+                _fsync_dir(self.blobs_dir, self.faults)
+                self._known_dirs.add(top)
+            with contextlib.suppress(FileExistsError):
+                directory.mkdir()
             _fsync_dir(top, self.faults)
-            _fsync_dir(self.blobs_dir, self.faults)
-            self._known_dirs.update(children)
+            self._known_dirs.add(directory)
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -262,6 +270,7 @@ class LocalBlobWriter:
         self._offset = 0
         self._synced_at = 0
         self._hashing: asyncio.Future[None] | None = None
+        self._file_job: asyncio.Future[Any] | None = None
         self._writes: deque[tuple[asyncio.Future[None], int]] = deque()
         self._in_flight = 0
         self._state = _OPEN
@@ -281,8 +290,7 @@ class LocalBlobWriter:
             return
         self._buffer += data
         if len(self._buffer) >= FLUSH_SIZE:
-            chunk = bytes(self._buffer)
-            self._buffer.clear()
+            chunk, self._buffer = self._buffer, bytearray()
             await self._flush(chunk)
 
     async def _write_sealed(self, data: bytes) -> None:
@@ -293,31 +301,31 @@ class LocalBlobWriter:
             # A large write is flushed straight from the caller's bytes, but for its tail (at least
             # one byte, so the final chunk is sealed at commit).
             take = (len(data) - 1) // size * size
-            await self._flush(data[:take])
+            await self._flush(memoryview(data)[:take])
             self._buffer += memoryview(data)[take:]
             return
         self._buffer += data
         if len(self._buffer) > FLUSH_SIZE:
             take = (len(self._buffer) - 1) // size * size
-            with memoryview(self._buffer) as view:
-                chunk = bytes(view[:take])
-            del self._buffer[:take]
-            await self._flush(chunk)
+            full, self._buffer = self._buffer, bytearray(memoryview(self._buffer)[take:])
+            await self._flush(memoryview(full)[:take])
 
-    async def _flush(self, chunk: bytes, final: bool = False) -> None:
+    async def _flush(self, chunk: _Data, final: bool = False) -> None:
+        """Hash and write ``chunk``, which nothing may change any more (the jobs read it later)."""
         store = self._store
         if self._fd < 0:
-            self._fd = await store.run(self._open_tmp)
+            await self._run_file_job(self._open_staging)
         if self._hashing is not None:
             await self._hashing
-        self._hashing = store.run(self._digests.update, chunk)
+        self._hashing = store.run(self._digests.update, cast(bytes, chunk))  # reads any buffer
         if self._sealer is None:
             job = store.run(_pwrite_all, self._fd, chunk, self._offset, store.faults)
         else:
             job = store.run(self._seal_and_write, chunk, self._offset, final)
-        self._writes.append((job, len(chunk)))
-        self._offset += len(chunk)
-        self._in_flight += len(chunk)
+        length = memoryview(chunk).nbytes
+        self._writes.append((job, length))
+        self._offset += length
+        self._in_flight += length
         if self._offset - self._synced_at >= SYNC_EVERY:
             self._synced_at = self._offset
             self._writes.append((store.run(self._datasync), 0))
@@ -326,7 +334,18 @@ class LocalBlobWriter:
             self._in_flight -= size
             await fut
 
+    async def _run_file_job(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a job that creates, renames or closes the blob's files. It runs to its end even if
+        the caller is cancelled meanwhile, and :meth:`abort` waits for it, so the clean-up never
+        races it (a staging file created after the clean-up looked would be left behind)."""
+        job = self._file_job = self._store.run(fn, *args)
+        return await asyncio.shield(job)
+
+    def _open_staging(self) -> None:
+        self._fd = self._open_tmp()
+
     def _open_tmp(self) -> int:
+        self._store._ensure_dir(self._final.parent)
         self._store.faults.check("open")
         fd = os.open(self._tmp, _TMP_FLAGS, _FILE_MODE)
         if self._sealer is not None:
@@ -337,18 +356,14 @@ class LocalBlobWriter:
                 raise
         return fd
 
-    def _seal_and_write(self, data: bytes, offset: int, final: bool) -> None:
+    def _seal_and_write(self, data: _Data, offset: int, final: bool) -> None:
         sealer = self._sealer
         assert sealer is not None
-        size = sealer.chunk_size
-        first = offset // size
-        count = max(1, -(-len(data) // size))
-        view = memoryview(data)
-        sealed = b"".join(
-            sealer.seal(first + i, view[i * size : (i + 1) * size], final and i == count - 1)
-            for i in range(count)
-        )
-        tag = (len(sealed) - len(data)) // count
+        plain = memoryview(data)
+        first = offset // sealer.chunk_size
+        count = max(1, -(-plain.nbytes // sealer.chunk_size))
+        sealed = sealer.seal_chunks(first, plain, final)
+        tag = (len(sealed) - plain.nbytes) // count
         _pwrite_all(self._fd, sealed, len(sealer.header) + offset + first * tag, self._store.faults)
 
     def _datasync(self) -> None:
@@ -372,25 +387,23 @@ class LocalBlobWriter:
             raise WriterClosed(self.blob_id)
         try:
             if self._fd < 0:
-                data = bytes(self._buffer)
-                self._buffer.clear()
-                info = await self._store.run(self._write_whole, data)
+                data, self._buffer = self._buffer, bytearray()
+                info = await self._run_file_job(self._write_whole, data)
             else:
                 if self._buffer or self._sealer is not None:
-                    chunk = bytes(self._buffer)
-                    self._buffer.clear()
+                    chunk, self._buffer = self._buffer, bytearray()
                     await self._flush(chunk, final=True)
                 await self._drain()
-                info = await self._store.run(self._finish)
+                info = await self._run_file_job(self._finish)
         except BaseException:
             await self.abort()
             raise
         self._state = _COMMITTED
         return info
 
-    def _write_whole(self, data: bytes) -> BlobInfo:
+    def _write_whole(self, data: _Data) -> BlobInfo:
         """The one-hop path of a blob that fits in the buffer."""
-        self._digests.update(data)
+        self._digests.update(cast(bytes, data))  # every digest reads any buffer
         self._fd = self._open_tmp()
         if self._sealer is None:
             _pwrite_all(self._fd, data, 0, self._store.faults)
@@ -428,6 +441,9 @@ class LocalBlobWriter:
         # The failure that led here, if any, was already reported to the caller.
         with contextlib.suppress(Exception):
             await self._drain()
+        if self._file_job is not None:
+            with contextlib.suppress(Exception):
+                await self._file_job
         await self._store.run(self._remove_files)
 
     def _remove_files(self) -> None:

@@ -9,8 +9,9 @@ documents whose meaning belongs to the service that writes them.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from kumoi.storage.meta.contract_iam import IamRepository
 from kumoi.storage.meta.contract_sns import SnsRepository
@@ -53,6 +54,22 @@ class ObjectRecord:
         if self.manifest is not None:
             return [part.blob_id for part in self.manifest]
         return [] if self.blob_id is None else [self.blob_id]
+
+
+class ListedObject(NamedTuple):
+    """What a listing shows of one object (a tuple: a page builds a thousand of them).
+
+    ``checksums`` names the stored checksum algorithms (``"crc32,sha256"``), ``storage_class``
+    and ``owner`` are the stored attributes, each ``None`` when absent."""
+
+    key: str
+    size: int
+    etag: str
+    last_modified: float
+    blob_id: str | None
+    storage_class: str | None
+    checksums: str | None
+    owner: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +158,32 @@ class VisibilityChange(enum.Enum):
     NOT_FOUND = "not found"
 
 
+@dataclass(frozen=True, slots=True)
+class ReceiveAttempt:
+    """A FIFO receive's ``ReceiveRequestAttemptId``: a retry with the same id before ``expires_at``
+    gets the messages (and receipts) the first attempt claimed, if none of them changed since."""
+
+    attempt_id: str
+    expires_at: float
+
+
+@dataclass(slots=True)
+class MoveTaskRecord:
+    """A message move task (StartMessageMoveTask): its parameters, progress and status
+    (``RUNNING``, ``CANCELLING``, ``COMPLETED``, ``CANCELLED`` or ``FAILED``)."""
+
+    handle: str
+    source_arn: str
+    source_queue_id: int
+    destination_arn: str | None
+    rate: int | None
+    started_ms: int
+    to_move: int
+    moved: int = 0
+    status: str = "RUNNING"
+    failure: str | None = None
+
+
 @dataclass(slots=True)
 class S3EventRow:
     """An S3 event notification waiting in the outbox: the message ``body`` for the queue or
@@ -208,10 +251,11 @@ class S3Repository(Protocol):
         """Delete an empty bucket; False if absent; raise :class:`BucketNotEmpty` otherwise."""
         ...
 
-    async def put_object(self, record: ObjectRecord) -> None:
+    async def put_object(self, record: ObjectRecord, *, events: Sequence[S3EventRow] = ()) -> None:
         """Insert or atomically replace an object. The replaced object's blob (if any) is queued
-        for garbage collection and ``record.blob_id``'s write intent is cleared, in the same
-        transaction. Raise :class:`BucketMissing` if the bucket does not exist."""
+        for garbage collection, ``record.blob_id``'s write intent is cleared and ``events`` are
+        stored in the outbox (each ``row_id`` set), in the same transaction. Raise
+        :class:`BucketMissing` if the bucket does not exist."""
         ...
 
     async def get_object(self, bucket: str, key: str) -> ObjectRecord | None: ...
@@ -222,31 +266,40 @@ class S3Repository(Protocol):
         """The bucket and its object in one read (a GET needs both: ownership, then the object)."""
         ...
 
-    async def delete_object(self, bucket: str, key: str) -> ObjectRecord | None:
-        """Delete and return the object (its blob queued for garbage collection), or None."""
+    async def delete_object(
+        self, bucket: str, key: str, *, events: Sequence[S3EventRow] = ()
+    ) -> ObjectRecord | None:
+        """Delete and return the object (its blob queued for garbage collection), or None;
+        ``events`` are stored in the outbox in the same transaction if the object existed."""
         ...
 
     async def list_objects(
         self, bucket: str, prefix: str = "", after: str = "", limit: int = 1000
-    ) -> list[ObjectRecord]:
+    ) -> list[ListedObject]:
         """Objects with keys > ``after`` starting with ``prefix``, in UTF-8 byte order of keys.
-        Costs O(limit) whatever the bucket size. Listed records carry no ``inline`` bytes and
-        no ``manifest``."""
+        Costs O(limit) whatever the bucket size."""
         ...
 
-    async def put_object_if(self, record: ObjectRecord, condition: PutCondition) -> None:
+    async def put_object_if(
+        self, record: ObjectRecord, condition: PutCondition, *, events: Sequence[S3EventRow] = ()
+    ) -> None:
         """:meth:`put_object` after checking ``condition`` in the same transaction: raise
         :class:`ObjectMissing` or :class:`ConditionFailed` (nothing written) when it fails."""
         ...
 
-    async def delete_objects(self, bucket: str, keys: list[str]) -> list[str]:
+    async def delete_objects(
+        self, bucket: str, keys: list[str], *, events: Mapping[str, Sequence[S3EventRow]] | None = None
+    ) -> list[str]:
         """Delete several objects in one transaction (blobs queued as garbage); return the keys
+        that existed. ``events[key]`` are stored in the outbox, in that transaction, for each key
         that existed."""
         ...
 
-    async def update_object_attrs(self, bucket: str, key: str, etag: str, attrs: dict[str, Any]) -> None:
-        """Replace the object's ``attrs`` if its ETag is still ``etag``; raise
-        :class:`ObjectMissing` if it is absent, :class:`ConditionFailed` if it changed."""
+    async def update_object_attrs(
+        self, bucket: str, key: str, etag: str, attrs: dict[str, Any], *, events: Sequence[S3EventRow] = ()
+    ) -> None:
+        """Replace the object's ``attrs`` (and store ``events``) if its ETag is still ``etag``;
+        raise :class:`ObjectMissing` if it is absent, :class:`ConditionFailed` if it changed."""
         ...
 
     async def create_upload(self, record: UploadRecord) -> None:
@@ -281,20 +334,22 @@ class S3Repository(Protocol):
         ...
 
     async def complete_upload(
-        self, upload_id: str, record: ObjectRecord, condition: PutCondition | None = None
+        self,
+        upload_id: str,
+        record: ObjectRecord,
+        condition: PutCondition | None = None,
+        *,
+        events: Sequence[S3EventRow] = (),
     ) -> None:
         """Atomically turn an upload into ``record``, whose ``manifest`` lists the chosen parts'
         blobs: check the upload exists (:class:`UploadMissing`), its chosen parts still have
         those blobs (:class:`PartsChanged`) and ``condition`` (as :meth:`put_object_if`); drop
-        the upload, queue unused parts' and the replaced object's blobs as garbage."""
+        the upload, queue unused parts' and the replaced object's blobs as garbage, store
+        ``events`` in the outbox."""
         ...
 
     async def uploads_initiated_before(self, cutoff: float, limit: int = 1000) -> list[UploadRecord]:
         """Uploads started before ``cutoff``, oldest first (for expiry)."""
-        ...
-
-    async def enqueue_events(self, rows: list[S3EventRow]) -> None:
-        """Store event notifications in the outbox (one transaction); sets each ``row_id``."""
         ...
 
     async def pending_events(self, after: int, limit: int) -> list[S3EventRow]:
@@ -322,7 +377,7 @@ class SqsRepository(Protocol):
         ...
 
     async def delete_queue(self, queue_id: int) -> bool:
-        """Delete the queue and all its messages."""
+        """Delete the queue, all its messages and the move tasks it is the source of."""
         ...
 
     async def send(
@@ -345,6 +400,7 @@ class SqsRepository(Protocol):
         *,
         sent_after: float | None = None,
         redrive: Redrive | None = None,
+        attempt: ReceiveAttempt | None = None,
     ) -> list[MessageRecord]:
         """Atomically claim up to ``limit`` visible messages (``visible_at <= now``), oldest
         first: each gets ``visible_at = now + visibility_timeout``, ``receive_count + 1``,
@@ -355,7 +411,13 @@ class SqsRepository(Protocol):
         In the same transaction: messages sent before ``sent_after`` (past retention) are
         deleted, and with ``redrive`` a message about to be claimed that was already received
         ``max_receive_count`` times moves to the dead-letter queue instead (visible there at
-        once, keeping its id, body, sent time and receive count)."""
+        once, keeping its id, body, sent time and receive count).
+
+        With ``attempt``: if an unexpired receive with that attempt id claimed messages in this
+        queue and every one of them is still in flight with the receipt and visibility that
+        receive gave it, return those messages again (same receipts, receive counts unchanged)
+        with their visibility reset to ``now + visibility_timeout``; otherwise claim as usual and
+        remember what was claimed under the attempt id until ``attempt.expires_at``."""
         ...
 
     async def next_visible_at(self, queue_id: int, now: float) -> float | None:
@@ -401,7 +463,32 @@ class SqsRepository(Protocol):
 
     async def expire(self, now: float, limit: int = 1000) -> int:
         """Delete up to ``limit`` messages past their queue's ``MessageRetentionPeriod`` and the
-        deduplication entries older than ``now``; return how many messages were deleted."""
+        deduplication entries (messages and receive attempts) older than ``now``; return how many
+        messages were deleted."""
+        ...
+
+    async def create_move_task(self, record: MoveTaskRecord, keep: int) -> None:
+        """Store a new move task; forget the source queue's finished tasks beyond the ``keep``
+        most recent ones."""
+        ...
+
+    async def update_move_task(self, handle: str, status: str, failure: str | None) -> None:
+        """Set a move task's status and failure reason."""
+        ...
+
+    async def move_task_messages(
+        self, handle: str, queue_id: int, moves: list[tuple[int, int]], now: float
+    ) -> int:
+        """:meth:`move_messages` for a move task: the task's moved count grows by the number
+        moved in the same transaction. Returns how many moved."""
+        ...
+
+    async def list_move_tasks(self, source_arn: str, limit: int) -> list[MoveTaskRecord]:
+        """The source queue's most recent move tasks, newest first."""
+        ...
+
+    async def unfinished_move_tasks(self) -> list[MoveTaskRecord]:
+        """Every task still ``RUNNING`` or ``CANCELLING`` (to resume after a restart), oldest first."""
         ...
 
 

@@ -75,6 +75,22 @@ def test_ranges_of_a_sealed_object(s3: Any, bucket: str, first: int, last: int) 
     assert got["ContentRange"] == f"bytes {first}-{last}/{len(data)}"
 
 
+def test_ranges_across_read_batches_of_a_sealed_blob(s3: Any, bucket: str) -> None:
+    """A sealed blob is read and opened a megabyte at a time: ranges across those batches."""
+    mib = 1024 * 1024
+    data = os.urandom(2 * mib + 3 * CHUNK + 7)
+    s3.put_object(Bucket=bucket, Key="b", Body=data)
+    assert s3.get_object(Bucket=bucket, Key="b")["Body"].read() == data
+    for first, last in (
+        (mib - 5, mib + 5),
+        (CHUNK + 1, 2 * mib + 1),
+        (mib, 2 * mib - 1),
+        (2 * mib + 3, len(data) - 1),
+    ):
+        got = s3.get_object(Bucket=bucket, Key="b", Range=f"bytes={first}-{last}")
+        assert got["Body"].read() == data[first : last + 1], (first, last)
+
+
 def test_ranges_across_sealed_parts(s3: Any, bucket: str) -> None:
     parts = [os.urandom(PART), os.urandom(1000)]
     upload = s3.create_multipart_upload(Bucket=bucket, Key="m")

@@ -120,3 +120,59 @@ def test_local_store_writes_sealed_blobs(tmp_path: Path, size: int) -> None:
     assert crypto.open_all(raw, ring) == data
     if size >= 64:
         assert data[:64] not in raw
+
+
+@pytest.mark.parametrize("size", [1, CHUNK - 1, CHUNK, 3 * CHUNK + 5])
+@pytest.mark.parametrize("first", [0, 7])
+def test_sealing_and_opening_many_chunks_into_one_buffer_matches_chunk_by_chunk(
+    size: int, first: int
+) -> None:
+    ring = keyring()
+    cipher = crypto.sealer_for_master(ring)
+    data = os.urandom(size)
+    count = crypto.chunk_count(size)
+    final = first + count - 1
+    sealed = cipher.seal_chunks(first, memoryview(data), True)
+    pieces = [data[i * CHUNK : (i + 1) * CHUNK] for i in range(count)]
+    assert bytes(sealed) == b"".join(
+        cipher.seal(first + i, piece, i == count - 1) for i, piece in enumerate(pieces)
+    )
+    opener = crypto.opener(cipher.header, ring)
+    out = bytearray(size)
+    assert opener.open_into(first, bytes(sealed), out, final) == size
+    assert bytes(out) == data
+    # Sealed as not final, the same chunks do not open as the blob's end.
+    middle = cipher.seal_chunks(first, data, False)
+    with pytest.raises(crypto.DecryptionError):
+        opener.open_into(first, bytes(middle), bytearray(size), final)
+
+
+def test_open_into_rejects_tampered_and_cut_chunks() -> None:
+    ring = keyring()
+    cipher = crypto.sealer_for_master(ring)
+    sealed = bytes(cipher.seal_chunks(0, os.urandom(2 * CHUNK), True))
+    flipped = sealed[:10] + bytes([sealed[10] ^ 1]) + sealed[11:]
+    with pytest.raises(crypto.DecryptionError):
+        cipher.open_into(0, flipped, bytearray(2 * CHUNK), 1)
+    with pytest.raises(crypto.DecryptionError):
+        cipher.open_into(0, sealed[: crypto.SEALED_CHUNK + 5], bytearray(2 * CHUNK), 1)
+    with pytest.raises(crypto.DecryptionError):
+        cipher.open_into(0, sealed[: crypto.SEALED_CHUNK + crypto.TAG_SIZE - 1], bytearray(2 * CHUNK), 1)
+    with pytest.raises(crypto.DecryptionError):
+        cipher.open_into(0, sealed, bytearray(CHUNK), 1)
+
+
+def test_inline_data_keys_are_remembered_per_keyring_and_never_for_customer_keys() -> None:
+    ring = keyring()
+    sealed = crypto.sealer_for_master(ring).seal_all(b"small object")
+    assert crypto.open_all(sealed, ring) == b"small object"
+    assert crypto.open_all(sealed, ring) == b"small object"
+    assert list(ring.opened) == [sealed[: crypto.HEADER_SIZE]]
+    with pytest.raises(crypto.UnknownMasterKey):
+        crypto.open_all(sealed, keyring())
+    customer = os.urandom(crypto.KEY_SIZE)
+    private = crypto.sealer_for_customer(customer).seal_all(b"mine")
+    assert crypto.open_all(private, ring, customer) == b"mine"
+    assert len(ring.opened) == 1
+    with pytest.raises(crypto.DecryptionError):
+        crypto.open_all(private, ring)

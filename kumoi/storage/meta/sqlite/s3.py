@@ -14,8 +14,10 @@ job, so of several racing conditional writers exactly one can win.
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from kumoi.storage.meta.contract import (
@@ -25,6 +27,7 @@ from kumoi.storage.meta.contract import (
     BucketNotEmpty,
     BucketRecord,
     ConditionFailed,
+    ListedObject,
     ObjectMissing,
     ObjectRecord,
     PartRecord,
@@ -40,9 +43,13 @@ from kumoi.storage.meta.sqlite.keyrange import key_range, range_sql
 
 _BUCKET_COLUMNS = "name, account_id, region, created, config"
 _OBJECT_COLUMNS = "bucket, key, size, etag, last_modified, blob_id, attrs, inline, manifest"
-# Listings never need object bytes nor manifests; they are the last columns so a row's other
-# columns are read without walking its overflow pages.
-_LISTED_COLUMNS = "bucket, key, size, etag, last_modified, blob_id, attrs, NULL, NULL"
+# A listing reads only what it shows: the attributes it needs come out of the JSON in SQLite (no
+# document decoded per row), and object bytes and manifests are never read (they are the last
+# columns, so a row's other columns are read without walking its overflow pages).
+_LISTED_COLUMNS = (
+    "key, size, etag, last_modified, blob_id, json_extract(attrs, '$.StorageClass'), "
+    "(SELECT group_concat(c.key) FROM json_each(attrs, '$.Checksums') AS c), json_extract(attrs, '$.Owner')"
+)
 
 _GET_BUCKET = f"SELECT {_BUCKET_COLUMNS} FROM buckets WHERE name = ?"
 _INSERT_BUCKET = f"INSERT INTO buckets ({_BUCKET_COLUMNS}) VALUES (?, ?, ?, ?, ?)"
@@ -124,6 +131,10 @@ def _object(row: tuple[Any, ...]) -> ObjectRecord:
     return ObjectRecord(row[0], row[1], row[2], row[3], row[4], row[5], row[7], load_doc(row[6]), manifest)
 
 
+#: A listing row as a :class:`ListedObject`, built in C (``ListedObject._make`` runs Python code).
+_listed: Callable[[tuple[Any, ...]], ListedObject] = functools.partial(tuple.__new__, ListedObject)
+
+
 def _upload(row: tuple[Any, ...]) -> UploadRecord:
     return UploadRecord(row[0], row[1], row[2], row[3], load_doc(row[4]))
 
@@ -171,9 +182,14 @@ def _check(current: tuple[Any, ...] | None, condition: PutCondition) -> None:
             raise ConditionFailed("x-amz-copy-source")
 
 
-def _replace_object(conn: sqlite3.Connection, record: ObjectRecord, condition: PutCondition | None) -> None:
+def _replace_object(
+    conn: sqlite3.Connection,
+    record: ObjectRecord,
+    condition: PutCondition | None,
+    events: Sequence[S3EventRow] = (),
+) -> None:
     """Upsert ``record`` (checking ``condition``), queue the blobs it no longer references, clear
-    the intents of the blobs it references. Runs inside a write job."""
+    the intents of the blobs it references, store its ``events``. Runs inside a write job."""
     row = _object_row(record)
     if conn.execute(_BUCKET_EXISTS, (record.bucket,)).fetchone() is None:
         raise BucketMissing(record.bucket)
@@ -189,6 +205,14 @@ def _replace_object(conn: sqlite3.Connection, record: ObjectRecord, condition: P
                 conn.execute(_QUEUE_GARBAGE, (old, record.last_modified))
     for blob_id in new_blobs:
         conn.execute(_CLEAR_INTENT, (blob_id,))
+    _insert_events(conn, events)
+
+
+def _insert_events(conn: sqlite3.Connection, rows: Sequence[S3EventRow]) -> None:
+    """Store ``rows`` in the event outbox (inside the write job that makes their change)."""
+    for row in rows:
+        payload = dump_doc({"body": row.body, "base_url": row.base_url})
+        row.row_id = int(conn.execute(_ENQUEUE_EVENT, (row.destination, payload)).lastrowid or 0)
 
 
 def _drop_upload(conn: sqlite3.Connection, upload_id: str, keep: set[str], now: float) -> None:
@@ -252,11 +276,13 @@ class SqliteS3Repository:
 
         return await self._db.write(job)
 
-    async def put_object(self, record: ObjectRecord) -> None:
-        await self._db.write(lambda conn: _replace_object(conn, record, None))
+    async def put_object(self, record: ObjectRecord, *, events: Sequence[S3EventRow] = ()) -> None:
+        await self._db.write(lambda conn: _replace_object(conn, record, None, events))
 
-    async def put_object_if(self, record: ObjectRecord, condition: PutCondition) -> None:
-        await self._db.write(lambda conn: _replace_object(conn, record, condition))
+    async def put_object_if(
+        self, record: ObjectRecord, condition: PutCondition, *, events: Sequence[S3EventRow] = ()
+    ) -> None:
+        await self._db.write(lambda conn: _replace_object(conn, record, condition, events))
 
     async def get_object(self, bucket: str, key: str) -> ObjectRecord | None:
         def job(conn: sqlite3.Connection) -> ObjectRecord | None:
@@ -277,16 +303,33 @@ class SqliteS3Repository:
 
         return await self._db.read(job)
 
-    async def delete_object(self, bucket: str, key: str) -> ObjectRecord | None:
-        return await self._db.write(lambda conn: _delete_one(conn, bucket, key))
-
-    async def delete_objects(self, bucket: str, keys: list[str]) -> list[str]:
-        def job(conn: sqlite3.Connection) -> list[str]:
-            return [key for key in keys if _delete_one(conn, bucket, key) is not None]
+    async def delete_object(
+        self, bucket: str, key: str, *, events: Sequence[S3EventRow] = ()
+    ) -> ObjectRecord | None:
+        def job(conn: sqlite3.Connection) -> ObjectRecord | None:
+            removed = _delete_one(conn, bucket, key)
+            if removed is not None:
+                _insert_events(conn, events)
+            return removed
 
         return await self._db.write(job)
 
-    async def update_object_attrs(self, bucket: str, key: str, etag: str, attrs: dict[str, Any]) -> None:
+    async def delete_objects(
+        self, bucket: str, keys: list[str], *, events: Mapping[str, Sequence[S3EventRow]] | None = None
+    ) -> list[str]:
+        chosen = events or {}
+
+        def job(conn: sqlite3.Connection) -> list[str]:
+            removed = [key for key in keys if _delete_one(conn, bucket, key) is not None]
+            for key in removed:
+                _insert_events(conn, chosen.get(key, ()))
+            return removed
+
+        return await self._db.write(job)
+
+    async def update_object_attrs(
+        self, bucket: str, key: str, etag: str, attrs: dict[str, Any], *, events: Sequence[S3EventRow] = ()
+    ) -> None:
         params = (dump_doc(attrs), bucket, key)
 
         def job(conn: sqlite3.Connection) -> None:
@@ -296,18 +339,19 @@ class SqliteS3Repository:
             if current[0] != etag:
                 raise ConditionFailed("ETag")
             conn.execute(_UPDATE_ATTRS, params)
+            _insert_events(conn, events)
 
         await self._db.write(job)
 
     async def list_objects(
         self, bucket: str, prefix: str = "", after: str = "", limit: int = 1000
-    ) -> list[ObjectRecord]:
+    ) -> list[ListedObject]:
         bounds = key_range(prefix, after)
         sql = _LIST_OBJECTS[(bounds.exclusive, bounds.upper is not None)]
         params = {"bucket": bucket, "lower": bounds.lower, "upper": bounds.upper, "limit": limit}
 
-        def job(conn: sqlite3.Connection) -> list[ObjectRecord]:
-            return [_object(row) for row in conn.execute(sql, params)]
+        def job(conn: sqlite3.Connection) -> list[ListedObject]:
+            return list(map(_listed, conn.execute(sql, params)))
 
         return await self._db.read(job)
 
@@ -393,7 +437,12 @@ class SqliteS3Repository:
         return await self._db.write(job)
 
     async def complete_upload(
-        self, upload_id: str, record: ObjectRecord, condition: PutCondition | None = None
+        self,
+        upload_id: str,
+        record: ObjectRecord,
+        condition: PutCondition | None = None,
+        *,
+        events: Sequence[S3EventRow] = (),
     ) -> None:
         chosen = record.blob_ids()
 
@@ -403,7 +452,7 @@ class SqliteS3Repository:
             current = {blob_id for _number, blob_id in conn.execute(_PART_BLOBS, (upload_id,))}
             if not current.issuperset(chosen):
                 raise PartsChanged(upload_id)
-            _replace_object(conn, record, condition)
+            _replace_object(conn, record, condition, events)
             _drop_upload(conn, upload_id, set(chosen), record.last_modified)
 
         await self._db.write(job)
@@ -413,16 +462,6 @@ class SqliteS3Repository:
             return [_upload(row) for row in conn.execute(_OLD_UPLOADS, (cutoff, limit))]
 
         return await self._db.read(job)
-
-    async def enqueue_events(self, rows: list[S3EventRow]) -> None:
-        values = [(row.destination, dump_doc({"body": row.body, "base_url": row.base_url})) for row in rows]
-
-        def job(conn: sqlite3.Connection) -> list[int]:
-            return [int(conn.execute(_ENQUEUE_EVENT, value).lastrowid or 0) for value in values]
-
-        ids = await self._db.write(job)
-        for row, row_id in zip(rows, ids, strict=True):
-            row.row_id = row_id
 
     async def pending_events(self, after: int, limit: int) -> list[S3EventRow]:
         def job(conn: sqlite3.Connection) -> list[S3EventRow]:

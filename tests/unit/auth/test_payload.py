@@ -1,0 +1,46 @@
+"""The signed-payload check hashes large bodies in batches off the event loop, small ones on it,
+and fails the final read on any difference, whatever the chunking."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+
+import pytest
+
+from kumoi.auth.payload import HASH_BATCH, Sha256VerifyingBody
+from kumoi.core.errors import ServiceError
+from kumoi.core.streams import BytesBody
+
+
+async def _drain(body: Sha256VerifyingBody, n: int) -> bytes:
+    parts = []
+    while chunk := await body.read(n):
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+@pytest.mark.parametrize("size", [0, 10, HASH_BATCH - 1, HASH_BATCH, 3 * HASH_BATCH + 17])
+@pytest.mark.parametrize("read_size", [1000, 64 * 1024, 1 << 20])
+def test_body_passes_through_and_verifies(size: int, read_size: int) -> None:
+    data = os.urandom(size)
+    body = Sha256VerifyingBody(BytesBody(data), hashlib.sha256(data).hexdigest().upper())
+    assert asyncio.run(_drain(body, read_size)) == data
+
+
+@pytest.mark.parametrize("size", [10, 3 * HASH_BATCH + 17])
+def test_a_changed_byte_fails_the_last_read_and_every_read_after(size: int) -> None:
+    data = bytearray(os.urandom(size))
+    expected = hashlib.sha256(data).hexdigest()
+    data[size // 2] ^= 1
+    body = Sha256VerifyingBody(BytesBody(bytes(data)), expected)
+
+    async def scenario() -> None:
+        with pytest.raises(ServiceError) as caught:
+            await _drain(body, 64 * 1024)
+        assert caught.value.code == "XAmzContentSHA256Mismatch"
+        with pytest.raises(ServiceError):
+            await body.read()
+
+    asyncio.run(scenario())
