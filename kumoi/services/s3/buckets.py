@@ -6,7 +6,8 @@ from typing import Any
 
 from kumoi.core.context import RequestContext
 from kumoi.core.errors import ServiceError
-from kumoi.services.s3 import listing
+from kumoi.services.s3 import acl, listing, ownership
+from kumoi.services.s3.acl import requested_grants
 from kumoi.services.s3.base import S3Base, utc
 from kumoi.services.s3.names import check_bucket_name
 from kumoi.services.s3.owner import owner_of
@@ -51,7 +52,13 @@ class BucketOperations(S3Base):
         check_bucket_name(name)
         constraint = (request.get("CreateBucketConfiguration") or {}).get("LocationConstraint")
         region = _bucket_region(constraint, ctx.region)
-        record = BucketRecord(name=name, account_id=ctx.account_id, region=region, created=self._clock.now())
+        record = BucketRecord(
+            name=name,
+            account_id=ctx.account_id,
+            region=region,
+            created=self._clock.now(),
+            config=_initial_config(request, ctx.account_id),
+        )
         try:
             await self._meta.s3.create_bucket(record)
         except BucketExists as exists:
@@ -183,3 +190,22 @@ def _bucket_region(constraint: str | None, endpoint_region: str) -> str:
             "incompatible for the region specific endpoint this request was sent to.",
         )
     return constraint
+
+
+def _initial_config(request: dict[str, Any], owner: str) -> dict[str, Any]:
+    """A new bucket's ownership controls, and its ACL where ACLs are enabled. With the default
+    ``BucketOwnerEnforced``, S3 refuses any ACL but ``private`` (its own default)."""
+    value = request.get("ObjectOwnership") or ownership.ENFORCED
+    if value not in ownership.VALUES:
+        raise ServiceError("InvalidArgument", f"Invalid x-amz-object-ownership header: {value}")
+    config: dict[str, Any] = {ownership.ATTR: value}
+    grants = requested_grants(request, owner, owner, body=False)
+    if grants is None or request.get("ACL") == "private":
+        return config
+    if value == ownership.ENFORCED:
+        raise ServiceError(
+            "InvalidBucketAclWithObjectOwnership",
+            "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
+        )
+    config[acl.ATTR] = grants
+    return config

@@ -17,6 +17,7 @@ from kumoi.core.context import RequestContext
 from kumoi.core.errors import ServiceError
 from kumoi.protocol.rest_s3 import CopySource, parse_copy_source
 from kumoi.services.s3 import checksums, conditions, encryption, errors, tagging
+from kumoi.services.s3.acl import check_write_acl
 from kumoi.services.s3.attributes import CONTENT_MEMBERS, object_attrs
 from kumoi.services.s3.base import INLINE_MAX, etag_of, utc
 from kumoi.services.s3.content import Unseal, iter_range
@@ -54,6 +55,7 @@ class CopyOperations(ObjectOperations):
 
     async def copy_object(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         bucket = await self._bucket(ctx, request["Bucket"])
+        check_write_acl(bucket, request, body=False)
         key = request["Key"]
         metadata_directive = _directive(request, "MetadataDirective", "metadata")
         tagging_directive = _directive(request, "TaggingDirective", "tagging")

@@ -25,6 +25,7 @@ from kumoi.core.context import RequestContext
 from kumoi.core.errors import ServiceError
 from kumoi.core.streams import BodyStream, BytesBody
 from kumoi.services.s3 import checksums, conditions, encryption, errors, listing, mpu_checksums, tagging
+from kumoi.services.s3.acl import check_write_acl
 from kumoi.services.s3.attributes import object_attrs
 from kumoi.services.s3.base import body_chunks, etag_of, utc
 from kumoi.services.s3.content import iter_range
@@ -66,6 +67,7 @@ def _new_upload_id() -> str:
 class MultipartOperations(CopyOperations):
     async def create_multipart_upload(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         bucket = await self._bucket(ctx, request["Bucket"])
+        check_write_acl(bucket, request, body=False)
         declared = request.get("ChecksumAlgorithm")
         requested_type = request.get("ChecksumType")
         if declared is None and requested_type is not None:

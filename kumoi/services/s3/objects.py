@@ -9,6 +9,7 @@ from kumoi.core.context import RequestContext
 from kumoi.core.errors import ServiceError
 from kumoi.core.streams import BodyStream, BytesBody
 from kumoi.services.s3 import checksums, conditions, encryption, errors, tagging
+from kumoi.services.s3.acl import check_write_acl
 from kumoi.services.s3.attributes import object_attrs, object_headers
 from kumoi.services.s3.base import INLINE_MAX, S3Base, body_chunks, etag_of, read_all
 from kumoi.services.s3.content import open_range, part_span
@@ -32,6 +33,7 @@ MAX_DELETE_KEYS = 1000
 class ObjectOperations(S3Base):
     async def put_object(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         bucket = await self._bucket(ctx, request["Bucket"])
+        check_write_acl(bucket, request, body=False)
         key = request["Key"]
         body: BodyStream = request.get("Body") or BytesBody(b"")
         size = body.content_length
