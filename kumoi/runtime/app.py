@@ -109,11 +109,12 @@ class Kumoi:
         application = Application(
             self.services, router, hosts, verifier, internal, self.settings.region, authorizer
         )
-        self._server = HttpServer(application)
-        await self._server.start(self.settings.host, self.settings.port)
+        # HTTPS listens first, so that a health check answered on the HTTP port means both do.
         if self.settings.tls:
             self._tls_server = HttpServer(application)
             await self._tls_server.start(self.settings.host, self.settings.tls_port, tls=self._tls_context())
+        self._server = HttpServer(application)
+        await self._server.start(self.settings.host, self.settings.port)
         tasks = [PeriodicTask("blob garbage collection", GC_INTERVAL_SECONDS, self._collect_garbage)]
         tasks += [task for binding in self.services.values() for task in binding.tasks]
         self._background = [self._every(task) for task in tasks]
