@@ -29,7 +29,13 @@ class RequestContext:
     when it has found that one does, or leaves ``foreign_check`` for the provider to run when it
     meets such a resource (S3 learns a bucket's owner only by reading the bucket). Providers ask
     :meth:`foreign_access`, and only for resources they found another account owns, so requests
-    within one account never pay for it."""
+    within one account never pay for it.
+
+    ``absence_check`` is left by the authorizer where it evaluated the request: may the caller
+    learn that something in the container it names (an S3 bucket) does not exist? S3 answers a
+    read of a missing key with ``NoSuchKey`` only to callers allowed to list the bucket, and
+    ``AccessDenied`` to the rest. Providers ask :meth:`may_learn_absence` only once a resource
+    turns out to be missing; where nothing evaluated the request it is always yes."""
 
     request_id: str
     service: str
@@ -42,6 +48,7 @@ class RequestContext:
     extra: dict[str, str] = field(default_factory=dict)
     foreign_granted: bool = False
     foreign_check: Callable[[], Awaitable[None]] | None = None
+    absence_check: Callable[[str], Awaitable[bool]] | None = None
 
     @property
     def account_id(self) -> str:
@@ -54,3 +61,8 @@ class RequestContext:
             check, self.foreign_check = self.foreign_check, None
             await check()
         return self.foreign_granted
+
+    async def may_learn_absence(self, container: str) -> bool:
+        """May the caller learn that something in ``container`` (an S3 bucket's name) does not
+        exist? Runs the check the authorizer left, if it left one."""
+        return self.absence_check is None or await self.absence_check(container)

@@ -16,6 +16,12 @@ provider asks it only for a bucket another account owns
 (:meth:`~kumoi.core.context.RequestContext.foreign_access`): requests within one account pay
 nothing for it.
 
+Where the engine evaluated an S3 request, the gate also leaves the question S3 asks before it
+says a key does not exist (:meth:`~kumoi.core.context.RequestContext.may_learn_absence`): may the
+caller list the bucket? S3 answers ``NoSuchKey`` only then and ``AccessDenied`` otherwise, so a
+caller cannot probe which keys exist; the provider asks only when the key is missing. Anonymous S3
+requests to a bucket that does not exist get ``NoSuchBucket``, as S3 tells anyone.
+
 Deliveries from one service to another (SNS subscriptions and S3 event notifications to queues,
 S3 event notifications to topics) go through :class:`GatedQueues` and :class:`GatedTopics`,
 wrapped around the SQS and SNS providers here, in one place: where the destination's account is
@@ -33,10 +39,12 @@ from collections.abc import Callable, Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from kumoi.auth.policy import Target
 from kumoi.core.authz import Enforcement, default_check
 from kumoi.core.context import RequestContext
 from kumoi.core.delivery import DeliverySource, OutgoingMessage, QueueDelivery, TopicDelivery
 from kumoi.runtime.wiring.deps import Deps
+from kumoi.services.s3.authz import bucket_arn
 from kumoi.services.sns.authz import names_other_account as sns_names_other_account
 from kumoi.services.sqs.authz import names_other_account as sqs_names_other_account
 
@@ -57,6 +65,17 @@ OWNER_KNOWN_LATER = frozenset({"s3"})
 #: Services whose resource policies may open a resource to anonymous callers (elsewhere the
 #: default check refuses them).
 OPEN_TO_ANONYMOUS = frozenset({"s3"})
+#: Services that tell any caller, anonymous or not, that a resource does not exist.
+REVEALS_MISSING = frozenset({"s3"})
+
+
+def _s3_listing(bucket: str) -> Target:
+    return Target("s3:ListBucket", bucket_arn(bucket), {}, (bucket,))
+
+
+#: Services that tell a caller that something in a container (a key in a bucket) does not exist
+#: only where it may list the container, and the permission that lets it.
+ABSENCE_PERMISSIONS: dict[str, Callable[[str], Target]] = {"s3": _s3_listing}
 
 
 def _account_of(arn: str) -> str:
@@ -89,23 +108,32 @@ class Gate:
 
     async def authorize(self, context: RequestContext, params: Mapping[str, Any]) -> None:
         if self.enforcement.active:
-            await self.engine().authorize(context, params)
+            await self._evaluate(context, params)
             return
         service = context.service
         if not context.caller.account_id:
             if service in OPEN_TO_ANONYMOUS:
-                await self.engine().authorize(context, params)
+                await self._evaluate(context, params)
             else:
                 default_check(context)  # refuses the unsigned request
         elif service in OWNER_KNOWN_LATER:
-            context.foreign_check = partial(self._authorize_later, context, params)
+            context.foreign_check = partial(self._evaluate, context, params)
         else:
             names_other = NAMES_OTHER_ACCOUNT.get(service)
             if names_other is not None and names_other(context, params):
-                await self.engine().authorize(context, params)
+                await self._evaluate(context, params)
 
-    async def _authorize_later(self, context: RequestContext, params: Mapping[str, Any]) -> None:
-        await self.engine().authorize(context, params)
+    async def _evaluate(self, context: RequestContext, params: Mapping[str, Any]) -> None:
+        """Have the engine authorize the request; where it evaluated it, leave the check that
+        tells whether its caller may learn that something does not exist."""
+        service = context.service
+        evaluated = await self.engine().authorize(context, params, reveal_missing=service in REVEALS_MISSING)
+        if evaluated and service in ABSENCE_PERMISSIONS:
+            context.absence_check = partial(self._may_learn_absence, context)
+
+    async def _may_learn_absence(self, context: RequestContext, container: str) -> bool:
+        target = ABSENCE_PERMISSIONS[context.service](container)
+        return await self.engine().allows(context, target)
 
     async def check_delivery(
         self, service: str, action: str, arn: str, source: DeliverySource | None

@@ -38,7 +38,6 @@ from kumoi.auth.policy import (
     denial_message,
     evaluate,
 )
-from kumoi.core.authz import default_check
 from kumoi.core.clock import Clock
 from kumoi.core.context import RequestContext
 from kumoi.core.delivery import DeliverySource
@@ -200,7 +199,9 @@ class IamAuthorizer:
             tuple[int, bool, str, str, str, str | None, bool], tuple[PrincipalPolicies, Decision]
         ] = {}
 
-    async def authorize(self, context: RequestContext, params: Mapping[str, Any]) -> None:
+    async def authorize(
+        self, context: RequestContext, params: Mapping[str, Any], *, reveal_missing: bool = False
+    ) -> bool:
         """Evaluate what the request needs. A target is evaluated when IAM is enforced for the
         caller's account, when it is enforced for the account owning the resource, or when that
         account is not the caller's (another account's resource, or any resource for an anonymous
@@ -208,7 +209,11 @@ class IamAuthorizer:
         where its account is enforced; elsewhere it allows everything, as kumoi does for such
         accounts, so across accounts the resource policy decides. Where every target passes and
         some belong to another account, ``context.foreign_granted`` tells the provider so. Where
-        no target needs evaluating, only :func:`default_check` applies."""
+        no target needs evaluating, a signed request passes and an anonymous one is refused.
+
+        With ``reveal_missing`` (S3, which tells anyone that a bucket does not exist), a target on
+        a resource that does not exist needs no grant from an anonymous caller: the provider
+        answers that it is missing. Return whether any target was evaluated."""
         await self._directory.ready()
         service = self._services.get(context.service)
         targets: Sequence[Target]
@@ -217,62 +222,102 @@ class IamAuthorizer:
         else:
             targets = service.targets(context, params)
         if not targets:
-            return
+            return False
         caller = context.caller
         account = caller.account_id
         caller_enforced = bool(account) and self._enforced(account)
         checked: list[tuple[Target, ResourceFacts, str]] = []
+        missing = 0
         for target in targets:
             known = target.resource_account
             if known and known == account and not caller_enforced:
                 continue  # the caller's own account, not enforced: no need to read the resource
             found = await self._facts(service, target)
             owner = found.owner or known
-            if caller_enforced or self._enforced(owner) or (owner not in ("", account) and not found.trust):
-                checked.append((target, found, owner))  # (STS checks trust policies itself)
-        if not checked or (not account and len(checked) < len(targets)):
-            default_check(context)  # an anonymous caller needs every target opened to it
-            return
+            if reveal_missing and not account and not owner and target.locator is not None:
+                missing += 1
+            elif self._needs_evaluation(caller_enforced, account, owner, found):
+                checked.append((target, found, owner))
+        if not account and len(checked) + missing < len(targets):
+            raise access_denied("Access Denied")  # an anonymous caller needs every target opened
+        if not checked:
+            return False
         now = self._clock.now()
         if account:
             self._directory.last_used[caller.access_key_id] = (context.service, context.region, now)
         principal = self.resolver.for_caller(caller)
-        logging_on = log.isEnabledFor(logging.INFO)
         foreign = False
         for target, found, owner in checked:
-            started = time.perf_counter() if logging_on else 0.0
             across = not account or owner not in ("", account)
             foreign = foreign or across
-            key = (
-                id(principal),
-                caller_enforced,
-                target.action,
-                target.resource,
-                owner,
-                found.policy,
-                found.trust,
-            )
-            cached = self._decisions.get(key)
-            request: AccessRequest | None = None
-            if cached is not None and cached[0] is principal:
-                decision = cached[1]
-            else:
-                keys = RequestKeys(target.context, principal.context, context, now, found.tags)
-                acting = principal if caller_enforced else _unenforced(principal)
-                request, decision, static = self._decide(acting, target, found, keys)
-                if static:
-                    if len(self._decisions) >= DECISION_CACHE:
-                        self._decisions.clear()
-                    self._decisions[key] = (principal, decision)
-            if logging_on or not decision.allowed:
-                request = request or AccessRequest(
-                    target.action, target.resource, principal.principal, {}, owner
-                )
-                if logging_on:
-                    self._log(context.request_id, request, decision, started)
-                if not decision.allowed:
-                    raise access_denied(_denial(context.service, across, request, decision))
+            request, decision = self._judge(context, principal, caller_enforced, target, found, owner, now)
+            if request is not None and not decision.allowed:
+                raise access_denied(_denial(context.service, across, request, decision))
         context.foreign_granted = foreign
+        return True
+
+    async def allows(self, context: RequestContext, target: Target) -> bool:
+        """Would the request's caller be allowed ``target`` too? A question a provider asks after
+        the request itself was authorized (S3 asks for ``s3:ListBucket`` before it tells a caller
+        that a key does not exist). Evaluated as :meth:`authorize` evaluates each target, but
+        answered rather than raised; True where the target needs no evaluation."""
+        account = context.caller.account_id
+        caller_enforced = bool(account) and self._enforced(account)
+        found = await self._facts(self._services.get(context.service), target)
+        owner = found.owner or target.resource_account
+        if not self._needs_evaluation(caller_enforced, account, owner, found):
+            return True
+        principal = self.resolver.for_caller(context.caller)
+        now = self._clock.now()
+        return self._judge(context, principal, caller_enforced, target, found, owner, now)[1].allowed
+
+    def _needs_evaluation(
+        self, caller_enforced: bool, account: str, owner: str, found: ResourceFacts
+    ) -> bool:
+        """Does a target on a resource of ``owner`` need evaluating for a caller of ``account``?
+        (STS checks trust policies itself.)"""
+        return caller_enforced or self._enforced(owner) or (owner not in ("", account) and not found.trust)
+
+    def _judge(
+        self,
+        context: RequestContext,
+        principal: PrincipalPolicies,
+        caller_enforced: bool,
+        target: Target,
+        found: ResourceFacts,
+        owner: str,
+        now: float,
+    ) -> tuple[AccessRequest | None, Decision]:
+        """The decision on one target (reused where it depends on nothing but what the cache key
+        names), logged; the access request comes with every denial, for its message."""
+        logging_on = log.isEnabledFor(logging.INFO)
+        started = time.perf_counter() if logging_on else 0.0
+        key = (
+            id(principal),
+            caller_enforced,
+            target.action,
+            target.resource,
+            owner,
+            found.policy,
+            found.trust,
+        )
+        cached = self._decisions.get(key)
+        request: AccessRequest | None = None
+        if cached is not None and cached[0] is principal:
+            decision = cached[1]
+        else:
+            keys = RequestKeys(target.context, principal.context, context, now, found.tags)
+            acting = principal if caller_enforced else _unenforced(principal)
+            request, decision, static = self._decide(acting, target, found, keys)
+            if static:
+                if len(self._decisions) >= DECISION_CACHE:
+                    self._decisions.clear()
+                self._decisions[key] = (principal, decision)
+        if logging_on or not decision.allowed:
+            request = request or AccessRequest(target.action, target.resource, principal.principal, {}, owner)
+            if logging_on:
+                self._log(context.request_id, request, decision, started)
+        return request, decision
 
     async def authorize_delivery(self, service: str, action: str, arn: str, source: DeliverySource) -> None:
         """May ``source`` deliver to the queue or topic ``arn`` (``action`` is

@@ -24,7 +24,7 @@ from kumoi.core.errors import ServiceError
 from kumoi.services.s3 import errors, ownership, public_access
 from kumoi.services.s3.base import S3Base
 from kumoi.services.s3.owner import canonical_id, owner_of
-from kumoi.storage.meta.contract import BucketRecord, ConditionFailed, ObjectMissing, ObjectRecord
+from kumoi.storage.meta.contract import BucketRecord, ConditionFailed, ObjectMissing
 
 ATTR = "Acl"
 GROUPS = "http://acs.amazonaws.com/groups/"
@@ -225,20 +225,8 @@ class AclOperations(S3Base):
             except ConditionFailed:
                 bucket, record = await self._bucket_and_object(ctx, bucket.name, record.key)
             except ObjectMissing:
-                raise errors.no_such_key(record.key) from None
+                raise await self.missing_key(ctx, bucket.name, record.key) from None
         raise errors.conditional_conflict()
-
-    async def _bucket_and_object(
-        self, ctx: RequestContext, bucket_name: str, key: str
-    ) -> tuple[BucketRecord, ObjectRecord]:
-        bucket, record = await self._meta.s3.get_bucket_and_object(bucket_name, key)
-        if bucket is None:
-            raise errors.no_such_bucket(bucket_name)
-        if bucket.account_id != ctx.account_id and not await ctx.foreign_access():
-            raise errors.access_denied()
-        if record is None:
-            raise errors.no_such_key(key)
-        return bucket, record
 
 
 def _object_owner(bucket: BucketRecord, attrs: Mapping[str, Any]) -> str:

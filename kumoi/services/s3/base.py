@@ -26,6 +26,7 @@ from typing import Any
 
 from kumoi.core.clock import Clock
 from kumoi.core.context import RequestContext
+from kumoi.core.errors import ServiceError
 from kumoi.core.streams import DEFAULT_CHUNK, BodyStream
 from kumoi.services.s3 import encryption, errors
 from kumoi.services.s3.content import Unseal
@@ -107,14 +108,30 @@ class S3Base:
         return bucket
 
     async def _object(self, ctx: RequestContext, bucket_name: str, key: str) -> ObjectRecord:
+        return (await self._bucket_and_object(ctx, bucket_name, key))[1]
+
+    async def _bucket_and_object(
+        self, ctx: RequestContext, bucket_name: str, key: str
+    ) -> tuple[BucketRecord, ObjectRecord]:
+        """The bucket and object a read names, with one read of the store."""
         bucket, record = await self._meta.s3.get_bucket_and_object(bucket_name, key)
         if bucket is None:
             raise errors.no_such_bucket(bucket_name)
         if bucket.account_id != ctx.account_id and not await ctx.foreign_access():
             raise errors.access_denied()
         if record is None:
-            raise errors.no_such_key(key)
-        return record
+            raise await self.missing_key(ctx, bucket_name, key)
+        return bucket, record
+
+    @staticmethod
+    async def missing_key(ctx: RequestContext, bucket_name: str, key: str) -> ServiceError:
+        """The answer to a request for a key that does not exist: ``NoSuchKey`` where the caller
+        may list the bucket, ``AccessDenied`` elsewhere, as S3 answers (so a caller without
+        ``s3:ListBucket`` cannot probe which keys exist). Only a request the IAM engine evaluated
+        can be refused (:meth:`RequestContext.may_learn_absence`)."""
+        if await ctx.may_learn_absence(bucket_name):
+            return errors.no_such_key(key)
+        return errors.access_denied()
 
     async def write_blob(
         self,

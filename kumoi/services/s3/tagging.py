@@ -102,7 +102,7 @@ class TaggingOperations(S3Base):
                     record.bucket, record.key, record.etag, attrs, events=events
                 )
             except ObjectMissing:
-                raise errors.no_such_key(record.key) from None
+                raise await self.missing_key(ctx, bucket.name, record.key) from None
             except ConditionFailed:
                 continue
             self._events.submit(events)
