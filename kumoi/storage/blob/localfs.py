@@ -316,7 +316,7 @@ class LocalBlobWriter:
         if self._fd < 0:
             await self._run_file_job(self._open_staging)
         if self._hashing is not None:
-            await self._hashing
+            await asyncio.shield(self._hashing)
         self._hashing = store.run(self._digests.update, cast(bytes, chunk))  # reads any buffer
         if self._sealer is None:
             job = store.run(_pwrite_all, self._fd, chunk, self._offset, store.faults)
@@ -330,9 +330,10 @@ class LocalBlobWriter:
             self._synced_at = self._offset
             self._writes.append((store.run(self._datasync), 0))
         while self._in_flight > WRITE_WINDOW:
-            fut, size = self._writes.popleft()
+            fut, size = self._writes[0]
+            await asyncio.shield(fut)
+            self._writes.popleft()
             self._in_flight -= size
-            await fut
 
     async def _run_file_job(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a job that creates, renames or closes the blob's files. It runs to its end even if
@@ -370,14 +371,20 @@ class LocalBlobWriter:
         _fsync(self._fd, self._store.faults, data_only=True)
 
     async def _drain(self) -> None:
-        """Wait for every submitted job; raise the first failure."""
+        """Wait for every submitted job; raise the first failure.
+
+        The jobs' futures are never cancelled (a cancelled wait leaves them running on the I/O
+        threads with nobody to wait for them): the waits are shielded, and the jobs stay listed
+        until they are done, so :meth:`abort` waits for them before it closes and removes the file.
+        """
         pending: list[asyncio.Future[None]] = [fut for fut, _size in self._writes]
         if self._hashing is not None:
             pending.append(self._hashing)
+        results = await asyncio.shield(asyncio.gather(*pending, return_exceptions=True))
         self._writes.clear()
         self._in_flight = 0
         self._hashing = None
-        for result in await asyncio.gather(*pending, return_exceptions=True):
+        for result in results:
             if isinstance(result, BaseException):
                 raise result
 
