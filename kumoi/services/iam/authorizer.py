@@ -60,7 +60,42 @@ class ServiceAuthz(Protocol):
         ...
 
 
-class RequestKeys(Mapping[str, Sequence[str]]):
+class _ContextKeys(Mapping[str, Sequence[str]]):
+    """A policy's condition keys, looked up one at a time: subclasses give :meth:`get` and
+    :meth:`_keys`."""
+
+    __slots__ = ()
+
+    def __getitem__(self, key: str) -> Sequence[str]:
+        value = self.get(key)
+        if value is None:
+            raise KeyError(key)
+        return value
+
+    def _keys(self) -> list[str]:
+        raise NotImplementedError
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys())
+
+    def __len__(self) -> int:
+        return len(self._keys())
+
+
+def _resource_tag(tags: Mapping[str, str], key: str) -> Sequence[str] | None:
+    wanted = key[len("aws:resourcetag/") :]
+    return [value for name, value in tags.items() if name.lower() == wanted] or None
+
+
+def _time_key(now: float, key: str) -> Sequence[str] | None:
+    if key == "aws:currenttime":
+        return [datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")]
+    if key == "aws:epochtime":
+        return [str(int(now))]
+    return None
+
+
+class RequestKeys(_ContextKeys):
     """The request context of one evaluation: the service's keys, the principal's, the resource's
     tags, and the global keys of the request, computed only when a policy asks for them (most
     policies ask for none, and formatting the time on every request would cost more than the
@@ -82,12 +117,6 @@ class RequestKeys(Mapping[str, Sequence[str]]):
         self._now = now
         self._tags = tags
 
-    def __getitem__(self, key: str) -> Sequence[str]:
-        value = self.get(key)
-        if value is None:
-            raise KeyError(key)
-        return value
-
     def get(self, key: str, default: Sequence[str] | None = None) -> Sequence[str] | None:  # type: ignore[override]
         value = self._service.get(key)
         if value is None:
@@ -98,69 +127,47 @@ class RequestKeys(Mapping[str, Sequence[str]]):
 
     def _derived(self, key: str) -> Sequence[str] | None:
         if key.startswith("aws:resourcetag/"):
-            wanted = key[len("aws:resourcetag/") :]
-            found = [value for name, value in self._tags.items() if name.lower() == wanted]
-            return found or None
+            return _resource_tag(self._tags, key)
         if key == "aws:sourceip":
             return [self._context.remote_addr]
-        if key == "aws:currenttime":
-            return [datetime.fromtimestamp(self._now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")]
-        if key == "aws:epochtime":
-            return [str(int(self._now))]
         if key == "aws:securetransport":
             return ["true" if self._context.base_url.startswith("https:") else "false"]
         if key == "aws:requestedregion":
             return [self._context.region]
-        return None
+        return _time_key(self._now, key)
 
     def _keys(self) -> list[str]:
         derived = ["aws:sourceip", "aws:currenttime", "aws:epochtime", "aws:securetransport"]
         derived += ["aws:requestedregion"] + ["aws:resourcetag/" + name.lower() for name in self._tags]
         return list(dict.fromkeys([*self._service, *self._principal, *derived]))
 
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._keys())
 
-    def __len__(self) -> int:
-        return len(self._keys())
-
-
-class DeliveryKeys(Mapping[str, Sequence[str]]):
+class DeliveryKeys(_ContextKeys):
     """The request context of a delivery between services: ``aws:SourceArn``,
     ``aws:SourceAccount``, the destination's tags and the time."""
 
-    __slots__ = ("_keys", "_now", "_tags")
+    __slots__ = ("_given", "_now", "_tags")
 
     def __init__(self, source: DeliverySource, now: float, tags: Mapping[str, str]) -> None:
-        self._keys: dict[str, Sequence[str]] = {
+        self._given: dict[str, Sequence[str]] = {
             "aws:sourcearn": [source.source_arn],
             "aws:sourceaccount": [source.source_account],
         }
         self._now = now
         self._tags = tags
 
-    def __getitem__(self, key: str) -> Sequence[str]:
-        value = self.get(key)
-        if value is None:
-            raise KeyError(key)
-        return value
-
     def get(self, key: str, default: Sequence[str] | None = None) -> Sequence[str] | None:  # type: ignore[override]
-        value = self._keys.get(key)
-        if value is None and key.startswith("aws:resourcetag/"):
-            wanted = key[len("aws:resourcetag/") :]
-            value = [tag for name, tag in self._tags.items() if name.lower() == wanted] or None
-        elif key == "aws:currenttime":
-            value = [datetime.fromtimestamp(self._now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")]
-        elif key == "aws:epochtime":
-            value = [str(int(self._now))]
+        value = self._given.get(key)
+        if value is None:
+            value = (
+                _resource_tag(self._tags, key)
+                if key.startswith("aws:resourcetag/")
+                else _time_key(self._now, key)
+            )
         return default if value is None else value
 
-    def __iter__(self) -> Iterator[str]:
-        return iter([*self._keys, "aws:currenttime", "aws:epochtime"])
-
-    def __len__(self) -> int:
-        return len(self._keys) + 2
+    def _keys(self) -> list[str]:
+        return [*self._given, "aws:currenttime", "aws:epochtime"]
 
 
 def access_denied(message: str) -> ServiceError:
