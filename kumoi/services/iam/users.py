@@ -17,6 +17,7 @@ from kumoi.services.iam.common import (
     under_path,
     updated,
 )
+from kumoi.services.iam.dependents import check_user_deletable
 from kumoi.services.iam.directory import ACCESS_KEY, GROUP, USER, Doc
 from kumoi.services.iam.names import (
     GROUP_NAME_MAX,
@@ -154,6 +155,7 @@ class UserOperations(IamBase):
                 raise api.DeleteConflictException(
                     "Cannot delete entity, must remove user from all groups first."
                 )
+            check_user_deletable(self.directory, account, doc)
             await self.directory.delete(account, USER, doc["UserName"])
         return {}
 
