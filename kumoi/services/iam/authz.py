@@ -19,8 +19,24 @@ from kumoi.services.iam.names import iam_arn
 
 #: Request member naming the entity → (kind, ARN word).
 _ENTITIES = (("UserName", USER, "user"), ("GroupName", GROUP, "group"), ("RoleName", ROLE, "role"))
+#: Operations that act on the calling user when the request names none.
 _CALLER_KEYS = frozenset(
-    {"CreateAccessKey", "ListAccessKeys", "UpdateAccessKey", "DeleteAccessKey", "GetUser"}
+    {
+        "CreateAccessKey",
+        "ListAccessKeys",
+        "UpdateAccessKey",
+        "DeleteAccessKey",
+        "GetUser",
+        "ChangePassword",
+        "ListMFADevices",
+        "ListSSHPublicKeys",
+        "UploadSSHPublicKey",
+        "ListSigningCertificates",
+        "UploadSigningCertificate",
+        "UpdateSigningCertificate",
+        "DeleteSigningCertificate",
+        "ListServiceSpecificCredentials",
+    }
 )
 
 
@@ -63,6 +79,9 @@ class IamAuthz:
             name = str(params["InstanceProfileName"])
             arn = self._arn(account, PROFILE, "instance-profile", name, params.get("Path"))
             return [Target(action, arn, context, None, account)]
+        named = _named_resource(account, ctx.operation, params)
+        if named is not None:
+            return [Target(action, named, context, None, account)]
         for member in ("OpenIDConnectProviderArn", "SAMLProviderArn", "PolicySourceArn"):
             if params.get(member):
                 return [Target(action, str(params[member]), context, None, account)]
@@ -75,3 +94,16 @@ class IamAuthz:
         if doc is None:
             return ResourceFacts(owner=account)
         return ResourceFacts(None, account, {tag["Key"]: tag["Value"] for tag in doc.get("Tags", [])})
+
+
+def _named_resource(account: str, operation: str, params: Mapping[str, Any]) -> str | None:
+    """The ARN of an MFA device or server certificate the request names (or creates)."""
+    serial = params.get("SerialNumber")
+    if isinstance(serial, str) and serial.startswith("arn:"):
+        return serial
+    path = str(params.get("Path") or "/")
+    if operation == "CreateVirtualMFADevice":
+        return iam_arn(account, "mfa", path, str(params.get("VirtualMFADeviceName", "")))
+    if params.get("ServerCertificateName"):
+        return iam_arn(account, "server-certificate", path, str(params["ServerCertificateName"]))
+    return None
