@@ -60,7 +60,7 @@ def crash_once(root: Path, seed: int) -> list[str]:
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     reader.join()
-    assert proc.returncode == -signal.SIGKILL
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.read().decode() if proc.stderr else ""
     return lines
 
 
