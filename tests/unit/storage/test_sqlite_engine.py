@@ -129,3 +129,18 @@ def test_close_finishes_queued_writes(tmp_path: Path) -> None:
     asyncio.run(main())
     conn = _connect(tmp_path / "m.db")
     assert conn.execute("SELECT count(*) FROM t").fetchone() == (50,)
+
+
+def test_cursors_from_write_jobs_stay_on_the_writer_thread(tmp_path: Path) -> None:
+    """A cursor a write job returns is closed by the writer thread: finalised on the event loop,
+    it would reset a cached statement the writer may be running at that moment."""
+
+    async def body(db: Database) -> None:
+        jobs = [
+            db.write(lambda conn, i=i: conn.execute("INSERT INTO t (v) VALUES (?)", (str(i),)))  # type: ignore[misc]
+            for i in range(200)
+        ]
+        assert await asyncio.gather(*jobs) == [None] * 200
+        assert await db.read(lambda conn: conn.execute("SELECT count(*) FROM t").fetchone()[0]) == 200
+
+    _run(tmp_path / "c.db", body)

@@ -225,6 +225,12 @@ class Database:
                     outcomes.append((fut, exc, None))
                 else:
                     conn.execute("RELEASE job")
+                    if isinstance(value, sqlite3.Cursor):
+                        # A cursor must die on this thread: finalised on the event loop, it resets
+                        # its statement while this thread may be running the same cached statement
+                        # ("bad parameter or other API misuse").
+                        value.close()
+                        value = None
                     outcomes.append((fut, None, value))
             self._faults.check("commit")
             conn.execute("COMMIT")
