@@ -18,7 +18,7 @@ from kumoi.services.iam.names import validation_error
 from kumoi.services.iam.passwords import hash_password, matches_any, policy_violations, verify_password
 
 PASSWORD_POLICY = "passwordpolicy"
-_POLICY_NAME = "account"
+PASSWORD_POLICY_NAME = "account"
 PASSWORD_MAX = 128
 _BOOLEANS = (
     "RequireSymbols",
@@ -37,7 +37,7 @@ _RANGES = {
 
 class LoginOperations(IamBase):
     def _password_policy(self, account: str) -> Doc | None:
-        return self.directory.get(account, PASSWORD_POLICY, _POLICY_NAME)
+        return self.directory.get(account, PASSWORD_POLICY, PASSWORD_POLICY_NAME)
 
     def _login_profile(self, account: str, user: Doc) -> Doc:
         doc = self.directory.get(account, LOGIN_PROFILE, user["UserId"])
@@ -173,7 +173,7 @@ class LoginOperations(IamBase):
         if request.get("HardExpiry") is not None:
             policy["HardExpiry"] = bool(request["HardExpiry"])
         async with self.directory.lock:
-            await self.directory.put(account, PASSWORD_POLICY, _POLICY_NAME, policy)
+            await self.directory.put(account, PASSWORD_POLICY, PASSWORD_POLICY_NAME, policy)
         return {}
 
     async def get_account_password_policy(
@@ -196,7 +196,7 @@ class LoginOperations(IamBase):
                 raise api.NoSuchEntityException(
                     "The account policy with name PasswordPolicy cannot be found."
                 )
-            await self.directory.delete(account, PASSWORD_POLICY, _POLICY_NAME)
+            await self.directory.delete(account, PASSWORD_POLICY, PASSWORD_POLICY_NAME)
         return {}
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from kumoi.core.clock import Clock
 from kumoi.services.iam.account import AccountOperations
+from kumoi.services.iam.credreport import CredentialReportOperations
 from kumoi.services.iam.directory import IamDirectory
 from kumoi.services.iam.federation import FederationOperations
 from kumoi.services.iam.keys import KeyOperations
@@ -36,6 +37,7 @@ class IamProvider(
     PolicyOperations,
     FederationOperations,
     ReportOperations,
+    CredentialReportOperations,
     LoginOperations,
     MfaOperations,
     UserKeyOperations,
