@@ -6,7 +6,9 @@ one visibility window and an acknowledged message survives a crash. A batch is o
 and concurrent sends to one queue share one (:mod:`kumoi.services.sqs.coalesce`). A receive is
 one write job too, which also drops messages past retention and moves over-received
 ones to the dead-letter queue. Long polls sleep until a send (or anything else that can make a
-message available) wakes them, or until the next message becomes visible.
+message available) wakes them, or until the next message becomes visible; on standard queues a
+send hands its messages straight to the waiting long polls, stored already received in the send's
+own transaction (:mod:`kumoi.services.sqs.waiters`), so a long-polled message costs one commit.
 
 The provider also implements :class:`kumoi.core.delivery.QueueDelivery`, through which other
 services (SNS, S3 notifications) send to queues.
@@ -14,8 +16,10 @@ services (SNS, S3 notifications) send to queues.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -52,6 +56,8 @@ from kumoi.storage.meta.contract import (
     Redrive,
     VisibilityChange,
 )
+
+log = logging.getLogger("kumoi.sqs")
 
 #: Shortest sleep of a long poll (a message due "now" according to the store).
 MIN_POLL_SLEEP = 0.001
@@ -106,7 +112,8 @@ class SqsProvider:
         self._clock = clock
         self._region = region
         self._queues = QueueDirectory(meta.sqs)
-        self._waiters = QueueWaiters()
+        self._waiters = QueueWaiters(self._release)
+        self._background: set[asyncio.Task[None]] = set()
         self._moves = MoveTasks(meta.sqs, clock, self._waiters.notify)
         self._sends = SendCoalescer(self._send)
         self._purged: dict[int, float] = {}
@@ -360,11 +367,40 @@ class SqsProvider:
         except QueueMissing:
             self._queues.forget(queue)
             raise no_queue() from None
-        self._waiters.notify(_queue_id(queue))
+        if any(record.receipt is None for record in records):  # not all handed to waiting receivers
+            self._waiters.notify(_queue_id(queue))
         return stored
 
     async def _send(self, queue_id: int, records: list[MessageRecord]) -> list[tuple[str, int]]:
-        return await self._repo.send(queue_id, records, limits.DEDUP_WINDOW_SECONDS)
+        """Store one coalesced write, first handing its fresh messages to armed long polls."""
+        taken = self._waiters.hand_out(queue_id, records, self._clock.now())
+        if not taken:
+            return await self._repo.send(queue_id, records, limits.DEDUP_WINDOW_SECONDS)
+        try:
+            stored = await self._repo.send(queue_id, records, limits.DEDUP_WINDOW_SECONDS)
+        except BaseException:
+            self._waiters.settle(queue_id, taken, stored=False)
+            raise
+        for record, (_message_id, sequence) in zip(records, stored, strict=True):
+            record.sequence = sequence
+        self._waiters.settle(queue_id, taken, stored=True)
+        return stored
+
+    def _release(self, queue_id: int, records: list[MessageRecord]) -> None:
+        """Make messages handed to a receiver that went away visible again (in the background)."""
+        task = asyncio.get_running_loop().create_task(self._give_back(queue_id, records))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _give_back(self, queue_id: int, records: list[MessageRecord]) -> None:
+        now = self._clock.now()
+        try:
+            await self._repo.change_visibilities(
+                queue_id, [(record.message_id, record.receipt or "", now) for record in records]
+            )
+        except Exception as exc:  # they become visible when their visibility timeout ends
+            log.warning("SQS: could not give back messages handed to a receiver that went away: %r", exc)
+        self._waiters.notify(queue_id)
 
     async def deliver(
         self, queue_arn: str, messages: list[OutgoingMessage], *, source: DeliverySource | None = None
@@ -421,26 +457,38 @@ class SqsProvider:
             attempt = ReceiveAttempt(attempt_id, self._clock.now() + limits.RECEIVE_ATTEMPT_WINDOW_SECONDS)
         deadline = self._clock.now() + wait
         while True:
-            event = self._waiters.watch(queue_id)
-            now = self._clock.now()
-            claimed = await self._repo.receive(
-                queue_id,
-                now,
-                limit,
-                visibility,
-                fifo,
-                sent_after=now - retention,
-                redrive=redrive,
-                attempt=attempt,
-            )
-            if redrive is not None:
-                self._waiters.notify(redrive.dead_letter_queue_id)
-            now = self._clock.now()
-            if claimed or now >= deadline:
-                break
-            next_visible = await self._repo.next_visible_at(queue_id, now)
+            waiter = self._waiters.watch(queue_id) if wait else None
+            try:
+                now = self._clock.now()
+                claimed = await self._repo.receive(
+                    queue_id,
+                    now,
+                    limit,
+                    visibility,
+                    fifo,
+                    sent_after=now - retention,
+                    redrive=redrive,
+                    attempt=attempt,
+                )
+                if redrive is not None:
+                    self._waiters.notify(redrive.dead_letter_queue_id)
+                now = self._clock.now()
+                if claimed or now >= deadline or waiter is None:
+                    break
+                next_visible = await self._repo.next_visible_at(queue_id, now)
+            except BaseException:
+                if waiter is not None:
+                    self._waiters.withdraw(queue_id, waiter)
+                raise
             until = deadline if next_visible is None else min(deadline, next_visible)
-            await self._waiters.wait(event, max(until - now, MIN_POLL_SLEEP))
+            if not fifo:
+                self._waiters.arm(waiter, limit, visibility)
+            handed = await self._waiters.wait(queue_id, waiter, max(until - now, MIN_POLL_SLEEP))
+            if handed:
+                claimed = handed
+                break
+        if waiter is not None:
+            self._waiters.withdraw(queue_id, waiter)
         messages = [
             message_output(m, receipt_handle(m.message_id, m.receipt or ""), system_names, attribute_names)
             for m in claimed

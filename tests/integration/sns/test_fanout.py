@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -329,3 +331,39 @@ def test_hostile_message_attributes_are_refused(
 ) -> None:
     with aws_error("InvalidParameter"):
         sns.publish(TopicArn=topic(), Message="x", MessageAttributes=attributes)
+
+
+def test_long_polls_of_subscribed_queues_get_publishes_once(
+    sns: Any, sqs: Any, topic: Callable[..., str], queue: Any
+) -> None:
+    """Receivers long-polling the subscribed queues are handed the publishes (in the publish's
+    own transaction): each message once, with the attributes a raw delivery carries."""
+    arn = topic()
+    (url, queue_arn), (other_url, other_arn) = queue(), queue()
+    sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
+    sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=other_arn, Attributes={"RawMessageDelivery": "true"})
+    with ThreadPoolExecutor(4) as pool:
+        polls = [
+            pool.submit(
+                sqs.receive_message,
+                QueueUrl=target,
+                WaitTimeSeconds=3,
+                MaxNumberOfMessages=10,
+                VisibilityTimeout=300,
+                MessageAttributeNames=["All"],
+            )
+            for target in (url, url, other_url, other_url)
+        ]
+        time.sleep(0.4)
+        sns.publish(
+            TopicArn=arn,
+            Message="now",
+            MessageAttributes={"kind": {"DataType": "String", "StringValue": "event"}},
+        )
+        got = [poll.result(15).get("Messages", []) for poll in polls]
+    for first, second in (got[:2], got[2:]):
+        (message,) = first + second
+        assert message["Body"] == "now"
+        assert message["MessageAttributes"] == {"kind": {"StringValue": "event", "DataType": "String"}}
+    assert_empty(sqs, url)
+    assert_empty(sqs, other_url)
