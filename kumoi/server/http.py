@@ -32,6 +32,7 @@ import httptools
 
 from kumoi.core.errors import ServiceError
 from kumoi.core.http import FileBody, Headers, HttpRequest, HttpResponse
+from kumoi.server import http_sendfile
 from kumoi.server.http_body import RequestBody, incomplete_body, malformed_body
 from kumoi.server.http_wire import (
     BODILESS_STATUSES,
@@ -421,7 +422,8 @@ class _Connection(asyncio.Protocol):
             self._write(self._head(_internal_error(), len(_INTERNAL_ERROR_BODY), False, close, legacy))
             self._write(_INTERNAL_ERROR_BODY)
         finally:
-            await self._release(payload)
+            if not isinstance(payload, bytes):  # bytes hold nothing to give back
+                await self._release(payload)
         return close
 
     async def _release(self, payload: object) -> None:
@@ -479,7 +481,20 @@ class _Connection(asyncio.Protocol):
             )
 
     async def _send_file(self, payload: FileBody) -> None:
-        """Stream a file with positioned reads in a worker thread, one chunk read ahead."""
+        """Stream a file with positioned reads in a worker thread, one chunk read ahead (or, on a
+        plain TCP socket, with ``sendfile``: see :mod:`kumoi.server.http_sendfile`)."""
+        sock_fd = http_sendfile.socket_fd(None if self._closed else self._transport)
+        if sock_fd is not None:
+            try:
+                await http_sendfile.send_file(
+                    sock_fd, payload.fd, payload.offset, payload.length, self._limits.io_timeout
+                )
+            except http_sendfile.ClientGone as exc:
+                self._abort_transport()
+                raise _Disconnected() from exc
+            except (OSError, EOFError) as exc:
+                raise _HandlerBug(head_sent=True) from exc
+            return
         offset, end = payload.offset, payload.offset + payload.length
         chunk = self._limits.file_chunk
         ahead: asyncio.Future[bytes] | None = None

@@ -4,15 +4,20 @@ Layout: ``root/blobs/ab/cd/<blob_id>`` (two fan-out levels from the random id, s
 grows past a few thousand entries at a billion blobs) and staging files in ``root/tmp/``. Ids are
 ``secrets.token_hex(16)``, never derived from object keys.
 
-Writing: a writer buffers small chunks up to :data:`FLUSH_SIZE`. A blob that ends before its first
-flush is written by **one** thread job (hash, create, write, fsync, rename, fsync directory), so a
-small PUT costs one thread hop. A larger blob is pipelined over the store's thread pool: each
-chunk is hashed by one job (chained, since digests are sequential) and written with ``pwrite`` at
-its offset by another, so hashing and disk writes overlap on two cores, with at most
-:data:`WRITE_WINDOW` bytes in flight. Every :data:`SYNC_EVERY` bytes an ``fdatasync`` is queued so
-the disk writes back while data still streams in and the final fsync at commit is short. A
-flushed buffer is handed to its jobs as it is (the writer starts a new one), never copied, and the
-first job also makes sure the blob's fan-out directory exists, so commit does not wait for that.
+Writing: a writer collects the chunks it is given in a list (never concatenated on the event loop:
+growing one buffer by appending was the loop's largest single cost in a profiled multipart
+upload) until :data:`FLUSH_SIZE` bytes are pending; chunks under :data:`SMALL_CHUNK` are
+gathered into a small buffer of their own, so a flush holds a bounded number of pieces. A blob that
+ends before its first flush is written by **one** thread job (hash, create, write, fsync, rename,
+fsync directory), so a small PUT costs one thread hop. A larger blob costs one thread job per
+flush: it hashes the pieces and writes them with ``pwritev`` at their offset (the first job also
+creates the staging file and makes sure the blob's fan-out directory exists; the last one also
+commits). A writer has one job running at a time (digests are sequential) while the event loop
+gathers the next flush, so one blob holds at most about two flushes in memory, and parallel
+uploads keep both cores busy. (A hash job and a write job per flush, overlapping, cost twice the
+thread wake-ups for the same bytes.) Every :data:`SYNC_EVERY` bytes a job
+ends with an ``fdatasync`` so the disk writes back while data still streams in and the final
+fsync at commit is short. The pieces are handed to their job as they are, never copied.
 
 Commit: fsync the file, make sure its fan-out directory exists (see ``_ensure_dir``), rename
 into place, fsync the directory. Any failure aborts: the staging file (or the renamed file, if
@@ -20,9 +25,10 @@ the failure came after the rename) is removed, and the error propagates.
 ``start`` empties ``tmp/``, removing what a crash left there.
 
 Sealing: a writer given a :class:`~kumoi.storage.blob.contract.Sealer` hashes the plaintext as
-usual, but the write job seals the whole chunks into one buffer (on the I/O thread, so encryption
-overlaps hashing) and writes it at its sealed offset after the header. The writer always keeps
-the last 1..``chunk_size`` bytes back, so the final chunk is sealed as final at commit.
+usual, but the write job joins the pieces and seals the whole chunks into one buffer (both on the
+I/O thread, so encryption overlaps hashing) and writes it at its sealed offset after the header.
+The writer always keeps the last 1..``chunk_size`` bytes back, so the final chunk is sealed as
+final at commit.
 
 Fault injection: a :class:`~kumoi.storage.faults.FaultPlan` is checked before every ``open``,
 ``write``, ``fsync``, ``mkdir`` and ``rename``.
@@ -37,7 +43,6 @@ import re
 import secrets
 import shutil
 import threading
-from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -55,9 +60,10 @@ _Data = bytes | bytearray | memoryview
 
 #: Buffered bytes that trigger a write to the staging file (two thread jobs per flush).
 FLUSH_SIZE = 1024 * 1024
-#: Most bytes submitted to ``pwrite`` and not yet written, per writer (ten parallel part
-#: uploads then hold at most 40 MiB while the disk catches up).
-WRITE_WINDOW = 4 * 1024 * 1024
+#: Chunks smaller than this are copied together (into buffers of up to :data:`GATHER_SIZE`), so a
+#: flush holds at most about ``FLUSH_SIZE / SMALL_CHUNK`` pieces, far below ``pwritev``'s limit.
+SMALL_CHUNK = 16 * 1024
+GATHER_SIZE = 64 * 1024
 #: Bytes written between two background ``fdatasync`` calls.
 SYNC_EVERY = 64 * 1024 * 1024
 #: Threads shared by all writers and readers of one store.
@@ -96,6 +102,50 @@ def _pwrite_all(fd: int, data: _Data, offset: int, faults: FaultPlan) -> None:
         written = os.pwrite(fd, view, offset)
         view = view[written:]
         offset += written
+
+
+def _pwritev_all(fd: int, pieces: list[_Data], offset: int, faults: FaultPlan) -> None:
+    """Write ``pieces`` one after the other from ``offset``, in as few system calls as the kernel
+    allows (a short write resumes from where it stopped)."""
+    faults.check("write")
+    views = [memoryview(piece) for piece in pieces]
+    while views:
+        written = os.pwritev(fd, views, offset)
+        offset += written
+        while views and written >= views[0].nbytes:
+            written -= views[0].nbytes
+            views.pop(0)
+        if written:
+            views[0] = views[0][written:]
+
+
+def _hash_pieces(digests: Digests, pieces: list[_Data]) -> None:
+    for piece in pieces:
+        digests.update(cast(bytes, piece))  # every digest reads any buffer
+
+
+def _split(pieces: list[_Data], at: int) -> tuple[list[_Data], list[_Data]]:
+    """``pieces`` cut after their first ``at`` bytes (views, no copies)."""
+    head: list[_Data] = []
+    for index, piece in enumerate(pieces):
+        size = memoryview(piece).nbytes
+        if at >= size:
+            head.append(piece)
+            at -= size
+            continue
+        tail = pieces[index + 1 :]
+        if at:
+            view = memoryview(piece)
+            head.append(view[:at])
+            tail.insert(0, view[at:])
+        else:
+            tail.insert(0, piece)
+        return head, tail
+    return head, []
+
+
+def _joined(pieces: list[_Data]) -> _Data:
+    return pieces[0] if len(pieces) == 1 else b"".join(pieces)
 
 
 def _fsync(fd: int, faults: FaultPlan, *, data_only: bool = False) -> None:
@@ -262,17 +312,15 @@ class LocalBlobWriter:
         self._sealer = sealer
         self._store = store
         self._digests = digests
-        self._buffer = bytearray()
+        self._pieces: list[_Data] = []
+        self._pending = 0
         self._tmp = store.tmp_dir / f"{blob_id}.{secrets.token_hex(4)}"
         self._final = store.path_of(blob_id)
         self._fd = -1
         self._renamed = False
         self._offset = 0
         self._synced_at = 0
-        self._hashing: asyncio.Future[None] | None = None
-        self._file_job: asyncio.Future[Any] | None = None
-        self._writes: deque[tuple[asyncio.Future[None], int]] = deque()
-        self._in_flight = 0
+        self._job: asyncio.Future[Any] | None = None
         self._state = _OPEN
         self.size = 0
 
@@ -281,69 +329,71 @@ class LocalBlobWriter:
             raise WriterClosed(self.blob_id)
         if not data:
             return
-        self.size += len(data)
-        if self._sealer is not None:
-            await self._write_sealed(data)
-            return
-        if not self._buffer and len(data) >= FLUSH_SIZE:
-            await self._flush(data)
-            return
-        self._buffer += data
-        if len(self._buffer) >= FLUSH_SIZE:
-            chunk, self._buffer = self._buffer, bytearray()
-            await self._flush(chunk)
-
-    async def _write_sealed(self, data: bytes) -> None:
-        """Buffer, and flush whole chunks while keeping at least one byte back for the final one."""
-        assert self._sealer is not None
-        size = self._sealer.chunk_size
-        if not self._buffer and len(data) > FLUSH_SIZE:
-            # A large write is flushed straight from the caller's bytes, but for its tail (at least
-            # one byte, so the final chunk is sealed at commit).
-            take = (len(data) - 1) // size * size
-            await self._flush(memoryview(data)[:take])
-            self._buffer += memoryview(data)[take:]
-            return
-        self._buffer += data
-        if len(self._buffer) > FLUSH_SIZE:
-            take = (len(self._buffer) - 1) // size * size
-            full, self._buffer = self._buffer, bytearray(memoryview(self._buffer)[take:])
-            await self._flush(memoryview(full)[:take])
-
-    async def _flush(self, chunk: _Data, final: bool = False) -> None:
-        """Hash and write ``chunk``, which nothing may change any more (the jobs read it later)."""
-        store = self._store
-        if self._fd < 0:
-            await self._run_file_job(self._open_staging)
-        if self._hashing is not None:
-            await asyncio.shield(self._hashing)
-        self._hashing = store.run(self._digests.update, cast(bytes, chunk))  # reads any buffer
-        if self._sealer is None:
-            job = store.run(_pwrite_all, self._fd, chunk, self._offset, store.faults)
+        size = len(data)
+        self.size += size
+        self._pending += size
+        pieces = self._pieces
+        if size >= SMALL_CHUNK:
+            # Kept as it is: bytes cannot change under the jobs that read it later; anything
+            # else might, so it is copied.
+            pieces.append(data if type(data) is bytes else bytes(data))
+        elif pieces and type(last := pieces[-1]) is bytearray and len(last) < GATHER_SIZE:
+            last += data
         else:
-            job = store.run(self._seal_and_write, chunk, self._offset, final)
-        length = memoryview(chunk).nbytes
-        self._writes.append((job, length))
+            pieces.append(bytearray(data))
+        if self._sealer is None:
+            if self._pending >= FLUSH_SIZE:
+                await self._flush(self._take(self._pending))
+        elif self._pending > FLUSH_SIZE:
+            # Whole chunks only, keeping at least one byte back so the final chunk is sealed as
+            # final at commit.
+            chunk_size = self._sealer.chunk_size
+            if whole := (self._pending - 1) // chunk_size * chunk_size:
+                await self._flush(self._take(whole))
+
+    def _take(self, length: int) -> list[_Data]:
+        """The first ``length`` pending bytes, as pieces."""
+        if length == self._pending:
+            taken, self._pieces = self._pieces, []
+        else:
+            taken, self._pieces = _split(self._pieces, length)
+        self._pending -= length
+        return taken
+
+    async def _flush(self, pieces: list[_Data]) -> None:
+        """Hash and write ``pieces``, which nothing may change any more (the job reads them later),
+        once the previous flush is done."""
+        await self._wait_job()
+        length = sum(memoryview(piece).nbytes for piece in pieces)
+        sync = self._offset + length - self._synced_at >= SYNC_EVERY
+        if sync:
+            self._synced_at = self._offset + length
+        self._job = self._store.run(self._store_pieces, pieces, self._offset, False, sync)
         self._offset += length
-        self._in_flight += length
-        if self._offset - self._synced_at >= SYNC_EVERY:
-            self._synced_at = self._offset
-            self._writes.append((store.run(self._datasync), 0))
-        while self._in_flight > WRITE_WINDOW:
-            fut, size = self._writes[0]
-            await asyncio.shield(fut)
-            self._writes.popleft()
-            self._in_flight -= size
+
+    async def _wait_job(self) -> None:
+        """Wait for the running job, if any; raise its failure."""
+        if self._job is not None:
+            await asyncio.shield(self._job)
 
     async def _run_file_job(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a job that creates, renames or closes the blob's files. It runs to its end even if
         the caller is cancelled meanwhile, and :meth:`abort` waits for it, so the clean-up never
         races it (a staging file created after the clean-up looked would be left behind)."""
-        job = self._file_job = self._store.run(fn, *args)
+        job = self._job = self._store.run(fn, *args)
         return await asyncio.shield(job)
 
-    def _open_staging(self) -> None:
-        self._fd = self._open_tmp()
+    def _store_pieces(self, pieces: list[_Data], offset: int, final: bool, sync: bool) -> None:
+        """One flush, on an I/O thread: hash, then write (sealed if need be) at ``offset``."""
+        if self._fd < 0:
+            self._fd = self._open_tmp()
+        _hash_pieces(self._digests, pieces)
+        if self._sealer is None:
+            _pwritev_all(self._fd, pieces, offset, self._store.faults)
+        else:
+            self._seal_and_write(pieces, offset, final)
+        if sync:
+            _fsync(self._fd, self._store.faults, data_only=True)
 
     def _open_tmp(self) -> int:
         self._store._ensure_dir(self._final.parent)
@@ -357,65 +407,34 @@ class LocalBlobWriter:
                 raise
         return fd
 
-    def _seal_and_write(self, data: _Data, offset: int, final: bool) -> None:
+    def _seal_and_write(self, pieces: list[_Data], offset: int, final: bool) -> None:
         sealer = self._sealer
         assert sealer is not None
-        plain = memoryview(data)
+        plain = memoryview(_joined(pieces))
         first = offset // sealer.chunk_size
         count = max(1, -(-plain.nbytes // sealer.chunk_size))
         sealed = sealer.seal_chunks(first, plain, final)
         tag = (len(sealed) - plain.nbytes) // count
         _pwrite_all(self._fd, sealed, len(sealer.header) + offset + first * tag, self._store.faults)
 
-    def _datasync(self) -> None:
-        _fsync(self._fd, self._store.faults, data_only=True)
-
-    async def _drain(self) -> None:
-        """Wait for every submitted job; raise the first failure.
-
-        The jobs' futures are never cancelled (a cancelled wait leaves them running on the I/O
-        threads with nobody to wait for them): the waits are shielded, and the jobs stay listed
-        until they are done, so :meth:`abort` waits for them before it closes and removes the file.
-        """
-        pending: list[asyncio.Future[None]] = [fut for fut, _size in self._writes]
-        if self._hashing is not None:
-            pending.append(self._hashing)
-        results = await asyncio.shield(asyncio.gather(*pending, return_exceptions=True))
-        self._writes.clear()
-        self._in_flight = 0
-        self._hashing = None
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
-
     async def commit(self) -> BlobInfo:
         """Make the blob durable under its id. On failure everything is removed and the error raised."""
         if self._state is not _OPEN:
             raise WriterClosed(self.blob_id)
         try:
-            if self._fd < 0:
-                data, self._buffer = self._buffer, bytearray()
-                info = await self._run_file_job(self._write_whole, data)
-            else:
-                if self._buffer or self._sealer is not None:
-                    chunk, self._buffer = self._buffer, bytearray()
-                    await self._flush(chunk, final=True)
-                await self._drain()
-                info = await self._run_file_job(self._finish)
+            whole = self._job is None
+            await self._wait_job()
+            info = await self._run_file_job(self._last_job, self._take(self._pending), self._offset, whole)
         except BaseException:
             await self.abort()
             raise
         self._state = _COMMITTED
         return info
 
-    def _write_whole(self, data: _Data) -> BlobInfo:
-        """The one-hop path of a blob that fits in the buffer."""
-        self._digests.update(cast(bytes, data))  # every digest reads any buffer
-        self._fd = self._open_tmp()
-        if self._sealer is None:
-            _pwrite_all(self._fd, data, 0, self._store.faults)
-        else:
-            self._seal_and_write(data, 0, True)
+    def _last_job(self, pieces: list[_Data], offset: int, whole: bool) -> BlobInfo:
+        """Store what is left (all of a blob that never flushed: one thread hop) and commit."""
+        if whole or pieces or self._sealer is not None:
+            self._store_pieces(pieces, offset, True, False)
         return self._finish()
 
     def _finish(self) -> BlobInfo:
@@ -441,16 +460,18 @@ class LocalBlobWriter:
         if self._state is not _OPEN:
             return
         self._state = _ABORTED
-        self._buffer.clear()
+        self._pieces = []
+        self._pending = 0
         await asyncio.shield(self._discard())
 
     async def _discard(self) -> None:
-        # The failure that led here, if any, was already reported to the caller.
-        with contextlib.suppress(Exception):
-            await self._drain()
-        if self._file_job is not None:
-            with contextlib.suppress(Exception):
-                await self._file_job
+        job = self._job
+        if job is not None:
+            # Never close the file under a running job. Its failure, if that is what led here,
+            # was already reported to the caller.
+            await asyncio.wait([job])
+            if not job.cancelled():
+                job.exception()
         await self._store.run(self._remove_files)
 
     def _remove_files(self) -> None:

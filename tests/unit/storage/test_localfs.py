@@ -5,18 +5,29 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import random
 import zlib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 from awscrt import checksums as crt  # type: ignore[import-untyped]
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kumoi.core.checksums import UnknownChecksum
 from kumoi.core.errors import ServiceError
 from kumoi.core.streams import BodyTooLarge, BytesBody
+from kumoi.storage.blob import crypto
 from kumoi.storage.blob.contract import CHECKSUM_ALGORITHMS
-from kumoi.storage.blob.localfs import FLUSH_SIZE, InvalidBlobId, LocalBlobStore, WriterClosed
+from kumoi.storage.blob.localfs import (
+    FLUSH_SIZE,
+    SMALL_CHUNK,
+    InvalidBlobId,
+    LocalBlobStore,
+    WriterClosed,
+    _split,
+)
 from kumoi.storage.faults import FaultPlan, InjectedFault
 
 SIZES = [0, 1, 1000, FLUSH_SIZE - 1, FLUSH_SIZE, FLUSH_SIZE + 1, 3 * 1024 * 1024 + 17]
@@ -279,3 +290,68 @@ def test_injected_faults_hit_every_step(tmp_path: Path) -> None:
 
         run(tmp_path / f"{op}{nth}", body, faults)
     assert reached == set(FAULT_POINTS)
+
+
+def _sizes(seed: int, total: int) -> list[int]:
+    """Chunk sizes like a socket's: mostly tens to hundreds of KiB, some tiny, summing to ``total``."""
+    rng = random.Random(seed)
+    sizes: list[int] = []
+    while sum(sizes) < total:
+        sizes.append(
+            rng.choice([1, 7, 100, 4000, SMALL_CHUNK - 1, SMALL_CHUNK, 65_536, 200_003, FLUSH_SIZE + 3])
+        )
+    sizes[-1] -= sum(sizes) - total
+    return [size for size in sizes if size]
+
+
+@pytest.mark.parametrize("sealed", [False, True])
+@pytest.mark.parametrize("seed", range(4))
+def test_any_mix_of_chunk_sizes_round_trips(tmp_path: Path, sealed: bool, seed: int) -> None:
+    data = os.urandom(3 * FLUSH_SIZE + 12_345)
+    ring = crypto.Keyring(crypto.MasterKey.generate())
+
+    async def body(store: LocalBlobStore) -> None:
+        writer = store.new_writer(["crc64nvme"], crypto.sealer_for_master(ring) if sealed else None)
+        at = 0
+        for size in _sizes(seed, len(data)):
+            # Some callers hand over buffers they reuse afterwards: what was written must not change.
+            piece = bytearray(data[at : at + size]) if size % 2 else data[at : at + size]
+            await writer.write(piece)  # type: ignore[arg-type]
+            if isinstance(piece, bytearray):
+                piece[:] = bytes(len(piece))
+            at += size
+        info = await writer.commit()
+        assert info.size == len(data)
+        assert info.md5 == hashlib.md5(data).digest()
+        assert info.checksums == {"crc64nvme": expected_checksums(data)["crc64nvme"]}
+        stored = read_blob_sync(store, info.blob_id)
+        assert (crypto.open_all(stored, ring) if sealed else stored) == data
+
+    run(tmp_path, body)
+
+
+def test_short_vectored_writes_are_resumed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = os.pwritev
+
+    def short(fd: int, buffers: list[memoryview], offset: int) -> int:
+        return real(fd, [memoryview(buffers[0])[:1000]], offset)
+
+    monkeypatch.setattr(os, "pwritev", short)
+    data = os.urandom(2 * FLUSH_SIZE + 99)
+
+    async def body(store: LocalBlobStore) -> None:
+        info = await store.write_stream(ChunkedBody(data, chunk=70_001))
+        assert read_blob_sync(store, info.blob_id) == data
+
+    run(tmp_path, body)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.binary(min_size=1, max_size=50), max_size=12), st.data())
+def test_split_cuts_pieces_at_any_byte(pieces: list[bytes], draw: st.DataObject) -> None:
+    whole = b"".join(pieces)
+    at = draw.draw(st.integers(0, len(whole)))
+    head, tail = _split(list(pieces), at)
+    assert b"".join(head) == whole[:at]
+    assert b"".join(tail) == whole[at:]
+    assert all(memoryview(piece).nbytes for piece in head + tail)
