@@ -80,5 +80,8 @@ def string_to_sign(
 
 
 def signature(secret: str, to_sign: str) -> str:
-    digest = hmac.digest(secret.encode("utf-8"), to_sign.encode("utf-8", "surrogateescape"), hashlib.sha1)
+    # hmac.new, not hmac.digest: the one-shot form releases the GIL (see canonical.sign).
+    digest = hmac.new(
+        secret.encode("utf-8"), to_sign.encode("utf-8", "surrogateescape"), hashlib.sha1
+    ).digest()
     return base64.b64encode(digest).decode("ascii")

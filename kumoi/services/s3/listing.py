@@ -38,6 +38,14 @@ async def list_page(
     page = Page()
     if max_keys == 0:
         return page
+    if not delimiter:
+        # Every key is an entry: one read of one more than a page tells whether there are more.
+        batch = await repo.list_objects(bucket, prefix, after, max_keys + 1)
+        page.truncated = len(batch) > max_keys
+        page.objects = batch[:max_keys]
+        if page.objects:
+            page.last = page.objects[-1].key
+        return page
     position = after
     while True:
         wanted = max_keys - len(page.objects) - len(page.prefixes) + 1
@@ -46,6 +54,11 @@ async def list_page(
             return page
         for record in batch:
             common = _common_prefix(record.key, prefix, delimiter)
+            if common == after:
+                # The previous page ended on this common prefix (its marker or token names it):
+                # resume past every key under it, or the next page would show it again.
+                position = common + PAST_EVERYTHING
+                break
             if len(page.objects) + len(page.prefixes) == max_keys:
                 page.truncated = True
                 return page
@@ -105,8 +118,11 @@ def _url_encode(value: str) -> str:
 def contents(
     records: list[ListedObject], encode: Callable[[str], str], with_owner: bool
 ) -> list[dict[str, Any]]:
+    # Entries share one checksum-name list and one owner mapping per distinct value: the protocol's
+    # listing writer renders what entries share once (and a page holds few distinct values).
     entries = []
     algorithms: dict[str, list[str]] = {}
+    owners: dict[str, dict[str, str]] = {}
     for record in records:
         entry: dict[str, Any] = {
             "Key": encode(record.key),
@@ -123,7 +139,11 @@ def contents(
             entry["ChecksumAlgorithm"] = listed
             entry["ChecksumType"] = "FULL_OBJECT"
         if with_owner:
-            entry["Owner"] = owner_of(record.owner or "")
+            account = record.owner or ""
+            owner = owners.get(account)
+            if owner is None:
+                owner = owners[account] = owner_of(account)
+            entry["Owner"] = owner
         entries.append(entry)
     return entries
 

@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from kumoi.auth.payload import HASH_BATCH, Sha256VerifyingBody
+from kumoi.auth.payload import HASH_BATCH, HOLD_GIL_LIMIT, Sha256VerifyingBody, update_on_loop
 from kumoi.core.errors import ServiceError
 from kumoi.core.streams import BytesBody
 
@@ -44,3 +44,26 @@ def test_a_changed_byte_fails_the_last_read_and_every_read_after(size: int) -> N
             await body.read()
 
     asyncio.run(scenario())
+
+
+@pytest.mark.parametrize(
+    "sizes",
+    [
+        [],
+        [0],
+        [1],
+        [2046],
+        [2047],
+        [2048],
+        [4096],
+        [2047, 2048, 1],
+        [5000, 10],
+        [HOLD_GIL_LIMIT + 1],
+        [70000, 3],
+    ],
+)
+def test_hashing_on_the_loop_in_small_pieces_hashes_everything(sizes: list[int]) -> None:
+    chunks = [os.urandom(size) for size in sizes]
+    digest = hashlib.sha256()
+    update_on_loop(digest, chunks, sum(sizes))
+    assert digest.hexdigest() == hashlib.sha256(b"".join(chunks)).hexdigest()

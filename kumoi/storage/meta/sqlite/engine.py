@@ -9,9 +9,23 @@ fsync (**group commit**). When the commit returns, the futures of the whole grou
 with a single ``call_soon_threadsafe`` per event loop, so a group of 200 writes wakes the loop
 once, not 200 times.
 
-Reads run on a small pool of threads, each with its own read-only connection; in WAL mode they
-see the last committed state and never wait for the writer. Nothing here touches the event loop
-thread except to resolve futures.
+Reads run on a small pool of **reader threads**, each with its own read-only connection; in WAL
+mode they see the last committed state and never wait for the writer. A read is handed over with
+as little as possible on either side, because a GET's point read is on the hottest path: the loop
+puts ``(fn, future)`` on a queue that the idle readers block on, and the reader that takes it
+resolves the future with one ``call_soon_threadsafe`` (no ``concurrent.futures`` future, lock or
+semaphore in between: those cost more than the point read itself). Nothing here touches the
+event loop thread except to resolve futures.
+
+:meth:`Database.read_cached` keeps the results of chosen point reads in memory, exactly. A
+**generation** counter works like a seqlock: the writer thread makes it odd just before a commit
+that changed rows and even again once the commit is done (before the group's futures are
+resolved, so before any writer hears its write is done). A result is kept only if the generation
+was even when its read was handed out and has not moved by the time it comes back, and it is
+served only while the generation is still that one. So no commit became visible between the read
+and any use of its result: a cached answer is exactly what a fresh read would answer, and never
+older than what another read has already shown. GETs of objects that nobody is writing then skip
+the reader thread, and a store that is being written to pays one dictionary lookup.
 
 Repository code passes plain functions ``fn(conn) -> T`` to :meth:`Database.write` and
 :meth:`Database.read`; SQL strings are constants so that sqlite3's statement cache reuses the
@@ -21,13 +35,13 @@ prepared statements.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from kumoi.storage.faults import NO_FAULTS, FaultPlan
 from kumoi.storage.meta.sqlite.schema import Migration, migrate
@@ -42,14 +56,61 @@ READERS = 2
 STATEMENT_CACHE = 256
 #: How long a connection waits for a lock held by another process before failing.
 BUSY_TIMEOUT_S = 30.0
+#: Bytes of results :meth:`Database.read_cached` keeps (as their callers count them).
+READ_CACHE_BYTES = 8 << 20
+#: What one cached result is charged on top of its size (key, tuples, bookkeeping).
+READ_CACHE_OVERHEAD = 256
 
 _Job = tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any], asyncio.AbstractEventLoop]
-#: Put on the job queue by ``close``: the writer finishes what came before it, then exits.
+_Read = tuple[Callable[[sqlite3.Connection], Any], "_Outcome", asyncio.AbstractEventLoop]
+#: Put on a job queue by ``close``: the thread finishes what came before it, then exits.
 _STOP = None
 
 
 class StoreClosed(RuntimeError):
     """The database is not open (not started yet, or closed)."""
+
+
+class _Outcome(Protocol):
+    """Where a read's outcome goes: an ``asyncio.Future``, or a :class:`_SharedRead`."""
+
+    def cancelled(self) -> bool: ...
+
+    def set_result(self, value: Any, /) -> None: ...
+
+    def set_exception(self, exc: BaseException, /) -> None: ...
+
+
+def _resolve_one(target: _Outcome, exc: BaseException | None, value: Any) -> None:
+    """Runs on the event loop: hand one read its outcome."""
+    if target.cancelled():
+        return
+    if exc is not None:
+        target.set_exception(exc)
+    else:
+        target.set_result(value)
+
+
+class _SharedRead:
+    """A read of a cached key in flight, and every caller waiting for it (see ``read_cached``)."""
+
+    __slots__ = ("db", "generation", "key", "size", "waiters")
+
+    def __init__(self, db: Database, key: Hashable, generation: int, size: Callable[[Any], int]) -> None:
+        self.db = db
+        self.key = key
+        self.generation = generation
+        self.size = size
+        self.waiters: list[asyncio.Future[Any]] = []
+
+    def cancelled(self) -> bool:
+        return False
+
+    def set_result(self, value: Any, /) -> None:
+        self.db._shared_done(self, None, value)
+
+    def set_exception(self, exc: BaseException, /) -> None:
+        self.db._shared_done(self, exc, None)
 
 
 def _resolve(results: list[tuple[asyncio.Future[Any], BaseException | None, Any]]) -> None:
@@ -78,15 +139,18 @@ class Database:
         self._migrations = migrations
         self._faults = faults
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._reads: queue.SimpleQueue[_Read | None] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
         self._reader_count = readers
-        self._readers: ThreadPoolExecutor | None = None
-        self._reader_conns: list[sqlite3.Connection] = []
-        self._local = threading.local()
-        self._conns_lock = threading.Lock()
+        self._readers: list[threading.Thread] = []
         self._open = False
         #: Transactions committed so far (a group of jobs counts once).
         self.commits = 0
+        #: Odd while a commit that changed rows is under way, bumped around it (see the module doc).
+        self._generation = 0
+        self._cache: dict[Hashable, tuple[int, Any, int]] = {}
+        self._cache_bytes = 0
+        self._inflight: dict[Hashable, _SharedRead] = {}
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -104,7 +168,12 @@ class Database:
         )
         self._writer.start()
         await ready
-        self._readers = ThreadPoolExecutor(self._reader_count, thread_name_prefix="kumoi-sqlite-reader")
+        self._readers = [
+            threading.Thread(target=self._read_loop, name=f"kumoi-sqlite-reader_{index}", daemon=True)
+            for index in range(self._reader_count)
+        ]
+        for reader in self._readers:
+            reader.start()
         self._open = True
 
     async def close(self) -> None:
@@ -113,16 +182,18 @@ class Database:
             return
         self._open = False
         self._jobs.put(_STOP)
+        for _reader in self._readers:
+            self._reads.put(_STOP)
         writer, readers = self._writer, self._readers
+        self._readers = []
+        self._cache.clear()
+        self._cache_bytes = 0
+        self._inflight.clear()
         loop = asyncio.get_running_loop()
         if writer is not None:
             await loop.run_in_executor(None, writer.join)
-        if readers is not None:
-            await loop.run_in_executor(None, readers.shutdown)
-        with self._conns_lock:
-            for conn in self._reader_conns:
-                conn.close()
-            self._reader_conns.clear()
+        for reader in readers:
+            await loop.run_in_executor(None, reader.join)
 
     # -- the API for repositories ----------------------------------------------------------
 
@@ -139,12 +210,74 @@ class Database:
         self._jobs.put((fn, fut, loop))
         return fut
 
-    async def read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        """Run ``fn(conn)`` on a reader thread against the last committed state."""
-        readers = self._readers
-        if not self._open or readers is None:
+    async def read_cached(
+        self, key: Hashable, fn: Callable[[sqlite3.Connection], T], size: Callable[[T], int]
+    ) -> T:
+        """:meth:`read`, answered from memory while no commit has changed the store since.
+
+        ``fn``'s result must be immutable (rows, not records a caller may change) and depend
+        only on the store's state and ``key``. ``size(result)`` is what keeping it costs in
+        bytes; results over a sixteenth of the budget are not kept.
+
+        Callers that miss while a read of the same key is in flight under the current
+        generation wait for that read instead of starting their own: after a commit, a burst
+        of requests for one bucket costs one read, not one each.
+        """
+        if not self._open:
             raise StoreClosed(str(self.path))
-        return await asyncio.get_running_loop().run_in_executor(readers, self._run_read, fn)
+        generation = self._generation
+        entry = self._cache.get(key)
+        if entry is not None and entry[0] == generation:
+            value: T = entry[1]
+            return value
+        shared = self._inflight.get(key)
+        if shared is None or shared.generation != generation:
+            shared = self._inflight[key] = _SharedRead(self, key, generation, size)
+            self._reads.put((fn, shared, asyncio.get_running_loop()))
+        # Each caller waits on a future of its own: one that is cancelled leaves the others be.
+        waiter: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        shared.waiters.append(waiter)
+        return await waiter
+
+    def _shared_done(self, shared: _SharedRead, exc: BaseException | None, value: Any) -> None:
+        """On the loop: a shared read finished; keep its result if still current, wake its callers."""
+        if self._inflight.get(shared.key) is shared:
+            del self._inflight[shared.key]
+        generation = shared.generation
+        if exc is None and generation == self._generation and not generation % 2 and self._open:
+            self._keep(shared.key, generation, value, shared.size(value) + READ_CACHE_OVERHEAD)
+        for waiter in shared.waiters:
+            if not waiter.done():
+                if exc is not None:
+                    waiter.set_exception(exc)
+                else:
+                    waiter.set_result(value)
+
+    def _keep(self, key: Hashable, generation: int, value: Any, cost: int) -> None:
+        if cost > READ_CACHE_BYTES // 16:
+            return
+        cache = self._cache
+        old = cache.pop(key, None)
+        if old is not None:
+            self._cache_bytes -= old[2]
+        elif self._cache_bytes + cost > READ_CACHE_BYTES:
+            # Oldest first; entries of past generations are as good as gone anyway.
+            while cache and self._cache_bytes + cost > READ_CACHE_BYTES:
+                self._cache_bytes -= cache.pop(next(iter(cache)))[2]
+        cache[key] = (generation, value, cost)
+        self._cache_bytes += cost
+
+    def read(self, fn: Callable[[sqlite3.Connection], T]) -> asyncio.Future[T]:
+        """Run ``fn(conn)`` on a reader thread against the last committed state.
+
+        The returned future resolves with ``fn``'s result or the exception it raised.
+        """
+        if not self._open:
+            raise StoreClosed(str(self.path))
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[T] = loop.create_future()
+        self._reads.put((fn, fut, loop))
+        return fut
 
     # -- threads -----------------------------------------------------------------------------
 
@@ -170,14 +303,31 @@ class Database:
         conn.execute("PRAGMA synchronous=FULL")
         return conn
 
-    def _run_read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = self._connect(readonly=True)
-            self._local.conn = conn
-            with self._conns_lock:
-                self._reader_conns.append(conn)
-        return fn(conn)
+    def _read_loop(self) -> None:
+        """A reader thread: run reads in arrival order on this thread's own connection."""
+        reads = self._reads
+        conn: sqlite3.Connection | None = None
+        try:
+            while True:
+                job = reads.get()
+                if job is _STOP:
+                    return
+                fn, fut, loop = job
+                exc: BaseException | None = None
+                value: Any = None
+                try:
+                    if conn is None:
+                        conn = self._connect(readonly=True)
+                    value = fn(conn)
+                except BaseException as error:  # handed to the awaiting coroutine, as an executor does
+                    exc = error
+                with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody waits
+                    loop.call_soon_threadsafe(_resolve_one, fut, exc, value)
+                # Drop the result now, not when the next read arrives (a listing page is large).
+                del job, fn, fut, value, exc
+        finally:
+            if conn is not None:
+                conn.close()
 
     def _write_loop(self, loop: asyncio.AbstractEventLoop, ready: asyncio.Future[None]) -> None:
         try:
@@ -213,6 +363,8 @@ class Database:
 
     def _commit_group(self, conn: sqlite3.Connection, group: list[_Job]) -> None:
         outcomes: list[tuple[asyncio.Future[Any], BaseException | None, Any]] = []
+        changes = conn.total_changes
+        committing = False
         try:
             conn.execute("BEGIN IMMEDIATE")
             for fn, fut, _loop in group:
@@ -233,12 +385,17 @@ class Database:
                         value = None
                     outcomes.append((fut, None, value))
             self._faults.check("commit")
+            if conn.total_changes != changes:
+                committing = True
+                self._generation += 1  # odd: rows are about to change (see the module doc)
             conn.execute("COMMIT")
             self.commits += 1
         except Exception as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             outcomes = [(fut, exc, None) for _fn, fut, _loop in group]
+        if committing:
+            self._generation += 1  # even again, before any future of the group is resolved
         by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], BaseException | None, Any]]]
         by_loop = {}
         for (_fn, _fut, loop), outcome in zip(group, outcomes, strict=True):
