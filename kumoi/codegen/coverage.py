@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from kumoi.codegen.naming import SERVICES, api_class_name, api_module
 
+#: How the README names services whose upper-cased id reads badly.
+DISPLAY_NAMES = {"s3control": "S3 Control"}
 #: Width the ``--missing`` operation lists are wrapped to.
 MISSING_WIDTH = 100
 
@@ -116,5 +118,6 @@ def render_markdown(rows: list[ServiceCoverage]) -> str:
     """A Markdown table for the README: service, implemented / total, percent."""
     lines = ["| Service | Operations implemented | Coverage |", "|---|---:|---:|"]
     for row in rows:
-        lines.append(f"| {row.service.upper()} | {len(row.implemented)} / {row.total} | {row.percent:.0f}% |")
+        name = DISPLAY_NAMES.get(row.service, row.service.upper())
+        lines.append(f"| {name} | {len(row.implemented)} / {row.total} | {row.percent:.0f}% |")
     return "\n".join(lines) + "\n"

@@ -12,7 +12,7 @@ import keyword
 from botocore import xform_name
 
 #: The services kumoi generates an API module for, in the order reports list them.
-SERVICES: tuple[str, ...] = ("s3", "sqs", "sns", "sts", "iam")
+SERVICES: tuple[str, ...] = ("s3", "sqs", "sns", "sts", "iam", "s3control")
 
 #: Names a shape must not take in a generated module: Python's own, whatever the module
 #: imports, and the module-level names the generator defines itself.

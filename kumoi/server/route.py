@@ -37,6 +37,10 @@ class ServiceRoutes:
     protocols: tuple[str, ...]
     json_target_prefix: str | None = None
     query_actions: frozenset[str] = frozenset()
+    #: A service signed like S3 and told apart by its path and a header (S3 Control's
+    #: ``/v20180820/`` and ``x-amz-account-id``).
+    path_prefix: str = ""
+    path_header: str = ""
 
 
 def credential_scope_service(request: HttpRequest) -> str | None:
@@ -117,8 +121,12 @@ class Router:
         self._hosts = hosts
         self._by_signing_name: dict[str, ServiceRoutes] = {}
         self._by_target: dict[str, ServiceRoutes] = {}
+        self._by_path: list[ServiceRoutes] = []
         action_owners: dict[str, list[str]] = {}
         for service in services:
+            if service.path_prefix:
+                self._by_path.append(service)
+                continue
             self._by_signing_name[service.signing_name] = service
             if service.json_target_prefix:
                 self._by_target[service.json_target_prefix] = service
@@ -148,6 +156,9 @@ class Router:
             owner = self._by_action.get(action)
             if owner is not None:
                 return RoutingInfo(owner, "query")
+        for service in self._by_path:
+            if request.path.startswith(service.path_prefix) and service.path_header in request.headers:
+                return RoutingInfo(service.name, service.protocols[0])
         return RoutingInfo(S3, "rest-xml", self._hosts.bucket_of(request.host))
 
     @staticmethod

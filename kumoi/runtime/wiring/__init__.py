@@ -6,13 +6,13 @@ Each module exposes ``PROVIDER`` (the provider class, for the coverage report) a
 
 from __future__ import annotations
 
-from kumoi.runtime.wiring import enforcement, iam, s3, sns, sqs, sts
+from kumoi.runtime.wiring import enforcement, iam, s3, s3control, sns, sqs, sts
 from kumoi.runtime.wiring.deps import Deps
 from kumoi.runtime.wiring.enforcement import Gate
 from kumoi.server.dispatch import ServiceBinding
 
 #: The served services' wiring modules, in the order they are listed (health, coverage).
-SERVED = (s3, sqs, sns, sts, iam)
+SERVED = (s3, sqs, sns, sts, iam, s3control)
 #: Services that have a generated API but no provider yet (shown at 0% by the coverage report).
 PLANNED: tuple[str, ...] = ()
 

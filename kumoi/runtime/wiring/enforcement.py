@@ -44,7 +44,7 @@ from kumoi.core.authz import Enforcement, default_check
 from kumoi.core.context import RequestContext
 from kumoi.core.delivery import DeliverySource, OutgoingMessage, QueueDelivery, TopicDelivery
 from kumoi.runtime.wiring.deps import Deps
-from kumoi.services.s3.authz import bucket_arn
+from kumoi.services.s3.authz import listing_target as s3_listing_target
 from kumoi.services.sns.authz import names_other_account as sns_names_other_account
 from kumoi.services.sqs.authz import names_other_account as sqs_names_other_account
 
@@ -69,13 +69,9 @@ OPEN_TO_ANONYMOUS = frozenset({"s3"})
 REVEALS_MISSING = frozenset({"s3"})
 
 
-def _s3_listing(bucket: str) -> Target:
-    return Target("s3:ListBucket", bucket_arn(bucket), {}, (bucket,))
-
-
 #: Services that tell a caller that something in a container (a key in a bucket) does not exist
 #: only where it may list the container, and the permission that lets it.
-ABSENCE_PERMISSIONS: dict[str, Callable[[str], Target]] = {"s3": _s3_listing}
+ABSENCE_PERMISSIONS: dict[str, Callable[[RequestContext, str], Target]] = {"s3": s3_listing_target}
 
 
 def _account_of(arn: str) -> str:
@@ -132,7 +128,7 @@ class Gate:
             context.absence_check = partial(self._may_learn_absence, context)
 
     async def _may_learn_absence(self, context: RequestContext, container: str) -> bool:
-        target = ABSENCE_PERMISSIONS[context.service](container)
+        target = ABSENCE_PERMISSIONS[context.service](context, container)
         return await self.engine().allows(context, target)
 
     async def check_delivery(

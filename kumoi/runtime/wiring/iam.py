@@ -65,6 +65,7 @@ def authorizer(deps: Deps, enforced: Callable[[str], bool]) -> IamAuthorizer:
     from kumoi.services.iam.authorizer import IamAuthorizer, ServiceAuthz
     from kumoi.services.iam.authz import IamAuthz
     from kumoi.services.s3.authz import S3Authz
+    from kumoi.services.s3control.authz import S3ControlAuthz
     from kumoi.services.sns.authz import SnsAuthz
     from kumoi.services.sqs.authz import SqsAuthz
     from kumoi.services.sts.authz import StsAuthz
@@ -76,5 +77,6 @@ def authorizer(deps: Deps, enforced: Callable[[str], bool]) -> IamAuthorizer:
         "sns": SnsAuthz(sns.topic_reader(deps)),
         "iam": IamAuthz(identities),
         "sts": StsAuthz(identities),
+        "s3control": S3ControlAuthz(),
     }
     return IamAuthorizer(identities, deps.clock, services, enforced)

@@ -6,11 +6,14 @@ grants exactly that (the ``bucket-owner-full-control`` canned ACL for objects, o
 ``x-amz-grant-full-control`` header or XML body); anything else is
 ``AccessControlListNotSupported``. With ACLs enabled (``ObjectWriter``, ``BucketOwnerPreferred``
 or no ownership controls) the grants are validated and stored (the bucket's ``config["Acl"]``, the
-object's ``attrs["Acl"]``) and read back; ``BlockPublicAcls`` refuses grants to the AllUsers and
-AuthenticatedUsers groups. Stored grants are not yet enforced between accounts.
+object's ``attrs["Acl"]``) and read back; ``BlockPublicAcls`` (the bucket's or the account's)
+refuses grants to the AllUsers and AuthenticatedUsers groups with ``AccessDenied``. The authorizer
+enforces stored grants for other accounts and anonymous callers (``acl_access.py``).
 
-:func:`check_write_acl` is the same rule for writes that carry ACL headers (PutObject, CopyObject,
-CreateMultipartUpload).
+:func:`checked_write_acl` is the same rule for writes that carry ACL headers (PutObject,
+CopyObject, CreateMultipartUpload), and gives the new object its owner and grants: the writer
+owns it (``ObjectWriter``), or the bucket owner where ``BucketOwnerPreferred`` meets the
+``bucket-owner-full-control`` canned ACL.
 """
 
 from __future__ import annotations
@@ -21,12 +24,20 @@ from typing import Any
 
 from kumoi.core.context import RequestContext
 from kumoi.core.errors import ServiceError
-from kumoi.services.s3 import errors, ownership, public_access
+from kumoi.services.s3 import errors, ownership, public_access, versioning
+from kumoi.services.s3.acl_access import ATTR as ATTR
+from kumoi.services.s3.acl_access import object_owner
+from kumoi.services.s3.authz_cache import forget
 from kumoi.services.s3.base import S3Base
 from kumoi.services.s3.owner import canonical_id, owner_of
-from kumoi.storage.meta.contract import BucketRecord, ConditionFailed, ObjectMissing
+from kumoi.storage.meta.contract import (
+    BucketRecord,
+    ConditionFailed,
+    MetadataStore,
+    ObjectMissing,
+    ObjectRecord,
+)
 
-ATTR = "Acl"
 GROUPS = "http://acs.amazonaws.com/groups/"
 ALL_USERS = GROUPS + "global/AllUsers"
 AUTHENTICATED_USERS = GROUPS + "global/AuthenticatedUsers"
@@ -164,9 +175,16 @@ def is_public(grants: list[dict[str, Any]]) -> bool:
     return any(grant["Grantee"].get("URI") in _PUBLIC_GROUPS for grant in grants)
 
 
-def check_write_acl(bucket: BucketRecord, request: Mapping[str, Any], *, body: bool = True) -> None:
+def check_write_acl(
+    bucket: BucketRecord,
+    request: Mapping[str, Any],
+    *,
+    body: bool = True,
+    account: Mapping[str, bool] | None = None,
+) -> None:
     """Refuse what S3 refuses of a write's ACL on this bucket: any ACL other than the bucket
-    owner's full control while ACLs are disabled, a public ACL under ``BlockPublicAcls``."""
+    owner's full control while ACLs are disabled, a public ACL under ``BlockPublicAcls`` (the
+    bucket's, or the account's settings ``account``)."""
     canned = request.get("ACL")
     grants = requested_grants(request, bucket.account_id, bucket.account_id, body=body)
     if grants is None:
@@ -175,8 +193,36 @@ def check_write_acl(bucket: BucketRecord, request: Mapping[str, Any], *, body: b
         if canned == BUCKET_OWNER_FULL_CONTROL or (canned is None and owner_only(grants, bucket.account_id)):
             return
         raise not_supported()
-    if public_access.blocks(bucket.config, "BlockPublicAcls") and is_public(grants):
+    if public_access.blocks(bucket.config, "BlockPublicAcls", account) and is_public(grants):
         raise errors.access_denied()
+
+
+async def checked_write_acl(
+    meta: MetadataStore, bucket: BucketRecord, request: Mapping[str, Any], writer: str, *, body: bool = True
+) -> dict[str, Any]:
+    """:func:`check_write_acl` with the account's Block Public Access settings too (read only
+    when the request asks for a public ACL), then :func:`write_acl_attrs`."""
+    account = None
+    grants = requested_grants(request, bucket.account_id, bucket.account_id, body=body)
+    if grants is not None and is_public(grants):
+        account = await public_access.account_blocks(meta, bucket.account_id)
+    check_write_acl(bucket, request, body=body, account=account)
+    return write_acl_attrs(bucket, request, writer)
+
+
+def write_acl_attrs(bucket: BucketRecord, request: Mapping[str, Any], writer: str) -> dict[str, Any]:
+    """The owner and grants a new object gets (members of its attrs) where ACLs are enabled: the
+    writer owns it, except that ``BucketOwnerPreferred`` hands objects written with the
+    ``bucket-owner-full-control`` canned ACL to the bucket owner; without ACL headers the owner
+    alone has ``FULL_CONTROL``. Nothing while ACLs are disabled (the bucket owner owns everything)."""
+    setting = ownership.controls(bucket.config)
+    if setting == ownership.ENFORCED:
+        return {}
+    owner = writer
+    if setting == ownership.PREFERRED and request.get("ACL") == BUCKET_OWNER_FULL_CONTROL:
+        owner = bucket.account_id
+    grants = requested_grants(request, owner, bucket.account_id, body=False)
+    return {"Owner": owner, ATTR: grants or [user_grant(owner, "FULL_CONTROL")]}
 
 
 class AclOperations(S3Base):
@@ -192,33 +238,53 @@ class AclOperations(S3Base):
         bucket = await self._bucket(ctx, request["Bucket"])
         if not ownership.acls_enabled(bucket.config) and request.get("ACL") is not None:
             raise not_supported()
-        check_write_acl(bucket, request)
         grants = requested_grants(request, bucket.account_id, bucket.account_id)
+        account = None
+        if grants is not None and is_public(grants):
+            account = await public_access.account_blocks(self._meta, bucket.account_id)
+        check_write_acl(bucket, request, account=account)
         if grants is None:
             raise errors.malformed_xml()
         if ownership.acls_enabled(bucket.config):
             config = dict(bucket.config)
             config[ATTR] = grants
             await self._meta.s3.update_bucket_config(bucket.name, config)
+            forget(self._meta, bucket.name)
         return {}
 
     async def get_object_acl(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-        bucket, record = await self._bucket_and_object(ctx, request["Bucket"], request["Key"])
+        bucket, record = await self._bucket_and_version(
+            ctx, request["Bucket"], request["Key"], request.get("VersionId")
+        )
+        await check_owner_access(ctx, bucket, record)
         owner = _object_owner(bucket, record.attrs)
         grants = record.attrs.get(ATTR) if ownership.acls_enabled(bucket.config) else None
         return {"Owner": owner_of(owner), "Grants": grants or [user_grant(owner, "FULL_CONTROL")]}
 
     async def put_object_acl(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-        bucket, record = await self._bucket_and_object(ctx, request["Bucket"], request["Key"])
-        check_write_acl(bucket, request)
+        version_id = request.get("VersionId")
+        bucket, record = await self._bucket_and_version(ctx, request["Bucket"], request["Key"], version_id)
+        await check_owner_access(ctx, bucket, record)
         owner = _object_owner(bucket, record.attrs)
         grants = requested_grants(request, owner, bucket.account_id)
+        account = None
+        if grants is not None and is_public(grants):
+            account = await public_access.account_blocks(self._meta, bucket.account_id)
+        check_write_acl(bucket, request, account=account)
         if grants is None:
             raise errors.malformed_xml()
         if not ownership.acls_enabled(bucket.config):
             return {}
+        if version_id is not None:
+            try:
+                await self._meta.s3.patch_version_attrs(
+                    bucket.name, record.key, record.version_id, {ATTR: grants, "Owner": owner}
+                )
+            except ObjectMissing:
+                raise versioning.no_such_version(record.key, str(version_id)) from None
+            return {}
         for _ in range(_MAX_UPDATE_ATTEMPTS):
-            attrs = {**record.attrs, ATTR: grants}
+            attrs = {**record.attrs, ATTR: grants, "Owner": owner}
             try:
                 await self._meta.s3.update_object_attrs(bucket.name, record.key, record.etag, attrs)
                 return {}
@@ -230,7 +296,19 @@ class AclOperations(S3Base):
 
 
 def _object_owner(bucket: BucketRecord, attrs: Mapping[str, Any]) -> str:
-    """The object's owner: the bucket owner while ACLs are disabled, else its writer."""
+    """The object's owner: its writer where it was written with ACLs enabled (it then has an
+    ACL, see :func:`write_acl_attrs`) and they still are; the bucket owner otherwise."""
     if not ownership.acls_enabled(bucket.config):
         return bucket.account_id
-    return str(attrs.get("Owner") or bucket.account_id)
+    return object_owner(attrs, bucket.account_id)
+
+
+async def check_owner_access(ctx: RequestContext, bucket: BucketRecord, record: ObjectRecord) -> None:
+    """Refuse the bucket owner a read of an object (or of its ACL) another account owns unless the
+    object's grants allow it: on AWS the bucket owner reads only what it owns or is granted. The
+    authorizer judges it with the object's owner as resource owner (see
+    :mod:`kumoi.services.s3.authz`); this asks it where nothing has yet (IAM not enforced)."""
+    if bucket.account_id != ctx.account_id or _object_owner(bucket, record.attrs) == ctx.account_id:
+        return
+    if not await ctx.foreign_access():
+        raise errors.access_denied()

@@ -7,21 +7,31 @@ operations share an action (``HeadObject`` is ``s3:GetObject``, ``DeleteBucketCo
 and ``DeleteObjects`` is checked per key, as S3 does. Condition keys: ``s3:prefix``,
 ``s3:delimiter``, ``s3:max-keys``, ``s3:x-amz-acl``, ``s3:VersionId``, ``s3:x-amz-copy-source``,
 ``s3:x-amz-metadata-directive``, ``s3:x-amz-server-side-encryption``, ``s3:x-amz-storage-class``.
-The bucket policy is the bucket's ``config["Policy"]`` (the document's text), its tags
-``config["Tags"]``.
+The bucket policy is the bucket's ``config["Policy"]`` (the document's text, as Block Public
+Access lets it apply), its tags ``config["Tags"]``; where ACLs are enabled, the bucket's and the
+object's grants are evaluated with the policy (:mod:`kumoi.services.s3.acl_access`), and every
+target carries the signed caller's canonical user id for them.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
 from kumoi.auth.policy import ResourceFacts, Target
 from kumoi.core.context import RequestContext
-from kumoi.services.s3.public_access import effective_policy
-from kumoi.storage.meta.contract import MetadataStore
+from kumoi.core.errors import ServiceError
+from kumoi.services.s3 import object_lock, versioning
+from kumoi.services.s3.acl_access import ATTR as acl_attr
+from kumoi.services.s3.acl_access import CANONICAL_KEY, OBJECT_ACL_ACTIONS, combined, object_owner, statements
+from kumoi.services.s3.authz_cache import cache_of
+from kumoi.services.s3.owner import canonical_id
+from kumoi.services.s3.ownership import acls_enabled
+from kumoi.services.s3.public_access import account_blocks, blocks, effective_policy
+from kumoi.storage.meta.contract import MetadataStore, ObjectRecord
 
 #: How long a bucket's policy, owner and tags are reused, and how many buckets are kept.
 FACTS_TTL_SECONDS = 1.0
@@ -136,16 +146,29 @@ def object_arn(bucket: str, key: str) -> str:
     return f"arn:aws:s3:::{bucket}/{key}"
 
 
-def _context(operation: str, params: Mapping[str, Any]) -> dict[str, list[str]]:
+def _context(ctx: RequestContext, params: Mapping[str, Any]) -> dict[str, list[str]]:
+    operation = ctx.operation
     keys = {
         _KEYS[member]: [str(value)]
         for member, value in params.items()
         if member in _KEYS and value is not None
     }
+    if ctx.account_id:
+        keys[CANONICAL_KEY] = [canonical_id(ctx.account_id)]
     if operation in _LISTINGS:
         for member, name in _LIST_KEYS.items():
             keys[name] = [str(params.get(member, "1000" if member == "MaxKeys" else ""))]
     return keys
+
+
+def _judged_owner(target: Target, writer: str, bucket_owner: str) -> str:
+    """The account a read of an object (or of its ACL) is judged against. An object another
+    account wrote is that account's, so everyone else, the bucket owner included, is a stranger
+    to it whom only its grants let in; its writer is a stranger to the bucket, let in by its own
+    grant (``FULL_CONTROL``) on the object."""
+    if writer == bucket_owner or target.context.get(CANONICAL_KEY) == [canonical_id(writer)]:
+        return bucket_owner
+    return writer
 
 
 def _copy_source(value: str) -> tuple[str, str, str | None] | None:
@@ -163,7 +186,7 @@ def targets(ctx: RequestContext, params: Mapping[str, Any]) -> list[Target]:
     if operation in _ACCOUNT_ACTIONS:
         return [Target(_ACCOUNT_ACTIONS[operation], "*")]
     bucket = str(params.get("Bucket", ""))
-    context = _context(operation, params)
+    context = _context(ctx, params)
     locator = (bucket,)
     if operation == "CreateBucket":
         return [Target("s3:CreateBucket", bucket_arn(bucket), context, None, ctx.account_id)]
@@ -183,49 +206,125 @@ def targets(ctx: RequestContext, params: Mapping[str, Any]) -> list[Target]:
     if action is not None:
         if params.get("VersionId") is not None:
             action = _VERSIONED.get(action, action)
-        found = [Target(action, object_arn(bucket, str(params.get("Key", ""))), context, locator)]
+        version = params.get("VersionId")
+        at = locator if version is None else (bucket, str(version))
+        found = [Target(action, object_arn(bucket, str(params.get("Key", ""))), context, at)]
         source = _copy_source(str(params["CopySource"])) if params.get("CopySource") else None
         if source is not None:
             read = "s3:GetObjectVersion" if source[2] else "s3:GetObject"
-            found.append(Target(read, object_arn(source[0], source[1]), {}, (source[0],)))
+            reading = {CANONICAL_KEY: context[CANONICAL_KEY]} if CANONICAL_KEY in context else {}
+            at = (source[0],) if source[2] is None else (source[0], source[2])
+            found.append(Target(read, object_arn(source[0], source[1]), reading, at))
         return found
     action = _BUCKET_ACTIONS.get(operation, f"s3:{operation}")
     return [Target(action, bucket_arn(bucket), context, locator)]
 
 
+def listing_target(ctx: RequestContext, bucket: str) -> Target:
+    """``s3:ListBucket`` on ``bucket`` for the caller of ``ctx`` (S3 asks it before it says that a
+    key does not exist)."""
+    context = {CANONICAL_KEY: [canonical_id(ctx.account_id)]} if ctx.account_id else {}
+    return Target("s3:ListBucket", bucket_arn(bucket), context, (bucket,))
+
+
+@dataclass(frozen=True, slots=True)
+class _BucketFacts:
+    """What the authorizer read of one bucket: the facts for targets its ACL alone decides, and
+    what object targets need to add their object's ACL (where ACLs are enabled)."""
+
+    facts: ResourceFacts
+    policy: str | None
+    acls_enabled: bool
+    ignore_public_acls: bool
+    bucket_statements: tuple[str, ...]
+
+
 class S3Authz:
-    """Reads bucket policies, owners and tags for the authorizer.
+    """Reads bucket policies, ACLs, owners and tags for the authorizer.
 
     A bucket's facts are kept for :data:`FACTS_TTL_SECONDS`, so a burst of requests to one bucket
-    costs one metadata read, not one per request (the S3 operation itself reads the bucket too).
-    A bucket policy change therefore takes effect within that time, like AWS's own propagation
-    delay for policy changes.
+    costs one metadata read, not one per request (the S3 operation itself reads the bucket too);
+    the operations that change them drop the entry (:mod:`kumoi.services.s3.authz_cache`), so
+    within one process a change applies at once. Where ACLs are enabled (the bucket is not
+    ``BucketOwnerEnforced``), the bucket's grants join its policy as statements
+    (:mod:`kumoi.services.s3.acl_access`), and a target an object's ACL can allow reads the
+    object's grants too (never cached: they are per object).
     """
 
     def __init__(self, meta: MetadataStore) -> None:
         self._meta = meta
-        self._facts: dict[str, tuple[float, ResourceFacts]] = {}
+        self._facts = cache_of(meta)
 
     def targets(self, ctx: RequestContext, params: Mapping[str, Any]) -> Sequence[Target]:
-        return targets(ctx, params)
+        return targets(ctx, params) + object_lock.bypass_targets(params)
 
     async def resource(self, target: Target) -> ResourceFacts:
         assert target.locator is not None
         bucket = target.locator[0]
+        entry = await self._bucket(bucket)
+        if entry is None:
+            return ResourceFacts()
+        prefix = bucket_arn(bucket) + "/"
+        if (
+            not entry.acls_enabled
+            or not target.resource.startswith(prefix)
+            or target.action.lower() not in OBJECT_ACL_ACTIONS
+        ):
+            return entry.facts
+        record = await self._object(bucket, target.resource[len(prefix) :], target.locator[1:])
+        if record is None:
+            return entry.facts
+        owner = _judged_owner(target, object_owner(record.attrs, entry.facts.owner), entry.facts.owner)
+        found = statements(
+            record.attrs.get(acl_attr) or (),
+            on_object=True,
+            resource=prefix + "*",
+            owner=owner,
+            ignore_public=entry.ignore_public_acls,
+        )
+        policy = combined(entry.policy, entry.bucket_statements + found)
+        return ResourceFacts(policy, owner, entry.facts.tags)
+
+    async def _object(self, bucket: str, key: str, version: tuple[str, ...]) -> ObjectRecord | None:
+        """The version a target names (its grants are the version's own), or the current one."""
+        if not version:
+            return await self._meta.s3.get_object(bucket, key)
+        try:
+            wanted = versioning.requested_id(version[0])
+        except ServiceError:
+            return None  # the operation answers the invalid id
+        record = await self._meta.s3.get_version(bucket, key, wanted)
+        return None if record is None or record.delete_marker else record
+
+    async def _bucket(self, bucket: str) -> _BucketFacts | None:
         now = time.monotonic()
         cached = self._facts.get(bucket)
         if cached is not None and cached[0] > now:
-            return cached[1]
-        facts = await self._read(bucket)
+            found: _BucketFacts | None = cached[1]
+            return found
+        found = await self._read(bucket)
         if len(self._facts) >= FACTS_CACHE_MAX:
             self._facts.clear()
-        self._facts[bucket] = (now + FACTS_TTL_SECONDS, facts)
-        return facts
+        self._facts[bucket] = (now + FACTS_TTL_SECONDS, found)
+        return found
 
-    async def _read(self, bucket: str) -> ResourceFacts:
+    async def _read(self, bucket: str) -> _BucketFacts | None:
         record = await self._meta.s3.get_bucket(bucket)
         if record is None:
-            return ResourceFacts()
-        tags = dict(record.config.get("Tags") or {})
-        policy = effective_policy(record.config, record.account_id)
-        return ResourceFacts(policy, record.account_id, tags)
+            return None
+        config = record.config
+        owner = record.account_id
+        tags = dict(config.get("Tags") or {})
+        account = await account_blocks(self._meta, owner)
+        policy = effective_policy(config, owner, account)
+        enabled = acls_enabled(config)
+        ignore = blocks(config, "IgnorePublicAcls", account)
+        extra: tuple[str, ...] = ()
+        if enabled:
+            grants = config.get(acl_attr) or []
+            arn = bucket_arn(bucket)
+            extra = statements(
+                grants, on_object=False, resource=[arn, arn + "/*"], owner=owner, ignore_public=ignore
+            )
+        facts = ResourceFacts(combined(policy, extra), owner, tags)
+        return _BucketFacts(facts, policy, enabled, ignore, extra)

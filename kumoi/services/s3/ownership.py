@@ -1,7 +1,8 @@
 """Put/Get/DeleteBucketOwnershipControls: who owns the objects written into a bucket.
 
 New buckets are ``BucketOwnerEnforced`` (ACLs disabled, the bucket owner owns every object), as
-on AWS since April 2023, so a bucket whose config has no ``OwnershipControls`` entry answers that.
+on AWS since April 2023, unless the server is told otherwise (``--default-object-ownership``); a
+bucket whose config has no ``OwnershipControls`` entry answers ``BucketOwnerEnforced``.
 DeleteBucketOwnershipControls stores ``None``: Get then answers
 ``OwnershipControlsNotFoundError`` and the bucket behaves as ``ObjectWriter`` (ACLs enabled), the
 behaviour of a bucket without ownership controls.
@@ -13,8 +14,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from kumoi.core.context import RequestContext
-from kumoi.core.errors import ServiceError
 from kumoi.services.s3 import errors
+from kumoi.services.s3.authz_cache import forget
 from kumoi.services.s3.base import S3Base
 
 ATTR = "OwnershipControls"
@@ -44,9 +45,8 @@ class OwnershipOperations(S3Base):
         rules = (request.get("OwnershipControls") or {}).get("Rules") or []
         if len(rules) != 1 or rules[0].get("ObjectOwnership") not in VALUES:
             raise errors.malformed_xml()
-        config = dict(bucket.config)
-        config[ATTR] = rules[0]["ObjectOwnership"]
-        await self._meta.s3.update_bucket_config(bucket.name, config)
+        await self._set_bucket_setting(bucket, ATTR, rules[0]["ObjectOwnership"])
+        forget(self._meta, bucket.name)
         return {}
 
     async def get_bucket_ownership_controls(
@@ -55,11 +55,8 @@ class OwnershipOperations(S3Base):
         bucket = await self._bucket(ctx, request["Bucket"])
         value = controls(bucket.config)
         if value is None:
-            raise ServiceError(
-                "OwnershipControlsNotFoundError",
-                "The bucket ownership controls were not found",
-                status=404,
-                fields={"BucketName": bucket.name},
+            raise errors.no_bucket_configuration(
+                "OwnershipControlsNotFoundError", "The bucket ownership controls were not found", bucket.name
             )
         return {"OwnershipControls": {"Rules": [{"ObjectOwnership": value}]}}
 
@@ -67,7 +64,6 @@ class OwnershipOperations(S3Base):
         self, ctx: RequestContext, request: dict[str, Any]
     ) -> dict[str, Any]:
         bucket = await self._bucket(ctx, request["Bucket"])
-        config = dict(bucket.config)
-        config[ATTR] = None
-        await self._meta.s3.update_bucket_config(bucket.name, config)
+        await self._set_bucket_setting(bucket, ATTR, None)
+        forget(self._meta, bucket.name)
         return {}

@@ -8,7 +8,13 @@ has no ``PublicAccessBlock`` entry answers all four ``true``; DeletePublicAccess
 ``RestrictPublicBuckets`` keeps a stored public policy from granting anything to anonymous or
 other accounts' principals: :func:`effective_policy` gives the authorizer the policy as it then
 applies. ``BlockPublicAcls`` and ``IgnorePublicAcls`` concern ACLs, which are disabled while the
-bucket is ``BucketOwnerEnforced`` (see ``ownership.py``).
+bucket is ``BucketOwnerEnforced`` (see ``ownership.py``): ``BlockPublicAcls`` refuses writes of
+public ACLs, ``IgnorePublicAcls`` keeps stored public grants from granting anything (and from
+making the bucket public).
+
+The account's own settings (S3 Control's PutPublicAccessBlock, read through
+:func:`account_blocks`) combine with the bucket's: a flag is on where either has it on, the most
+restrictive combination, as S3 applies them. GetPublicAccessBlock still answers the bucket's own.
 """
 
 from __future__ import annotations
@@ -20,9 +26,13 @@ from typing import Any
 
 from kumoi.core.context import RequestContext
 from kumoi.core.errors import ServiceError
+from kumoi.services.s3 import errors
+from kumoi.services.s3.authz_cache import forget
 from kumoi.services.s3.base import S3Base
 from kumoi.services.s3.owner import canonical_id
 from kumoi.services.s3.policy_rules import is_public
+from kumoi.storage.account_settings import for_store
+from kumoi.storage.meta.contract import MetadataStore
 
 ATTR = "PublicAccessBlock"
 FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
@@ -40,12 +50,29 @@ def block_settings(config: Mapping[str, Any]) -> dict[str, bool] | None:
     return {flag: bool(stored.get(flag, False)) for flag in FLAGS}
 
 
-def blocks(config: Mapping[str, Any], flag: str) -> bool:
-    settings = block_settings(config)
-    return settings is not None and settings[flag]
+#: The name of the account-level settings in :mod:`kumoi.storage.account_settings`.
+ACCOUNT_SETTING = "PublicAccessBlock"
 
 
-def effective_policy(config: Mapping[str, Any], owner: str) -> str | None:
+async def account_blocks(meta: MetadataStore, account_id: str) -> dict[str, bool] | None:
+    """The account's own four settings (S3 Control); None where it has none."""
+    stored = await for_store(meta).get(account_id, ACCOUNT_SETTING)
+    return None if stored is None else {flag: bool(stored.get(flag, False)) for flag in FLAGS}
+
+
+def combine(config: Mapping[str, Any], account: Mapping[str, bool] | None) -> dict[str, bool]:
+    """The settings that apply to a bucket: each flag on where the bucket's or the account's is."""
+    own = block_settings(config) or {}
+    return {flag: bool(own.get(flag)) or bool(account and account.get(flag)) for flag in FLAGS}
+
+
+def blocks(config: Mapping[str, Any], flag: str, account: Mapping[str, bool] | None = None) -> bool:
+    return combine(config, account)[flag]
+
+
+def effective_policy(
+    config: Mapping[str, Any], owner: str, account: Mapping[str, bool] | None = None
+) -> str | None:
     """The bucket policy the authorizer should evaluate for a bucket of account ``owner``.
 
     With ``RestrictPublicBuckets`` on and a public policy stored, S3 lets only the owner
@@ -57,7 +84,7 @@ def effective_policy(config: Mapping[str, Any], owner: str) -> str | None:
     policy = config.get("Policy")
     if not isinstance(policy, str):
         return None
-    if not blocks(config, "RestrictPublicBuckets") or not is_public(policy):
+    if not blocks(config, "RestrictPublicBuckets", account) or not is_public(policy):
         return policy
     return _restricted(policy, owner)
 
@@ -103,11 +130,8 @@ def _owner_only(principal: Any, owner: str) -> dict[str, list[str]]:
 
 
 def no_configuration(bucket: str) -> ServiceError:
-    return ServiceError(
-        "NoSuchPublicAccessBlockConfiguration",
-        "The public access block configuration was not found",
-        status=404,
-        fields={"BucketName": bucket},
+    return errors.no_bucket_configuration(
+        "NoSuchPublicAccessBlockConfiguration", "The public access block configuration was not found", bucket
     )
 
 
@@ -115,9 +139,8 @@ class PublicAccessOperations(S3Base):
     async def put_public_access_block(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         bucket = await self._bucket(ctx, request["Bucket"])
         given = request.get("PublicAccessBlockConfiguration") or {}
-        config = dict(bucket.config)
-        config[ATTR] = {flag: bool(given.get(flag, False)) for flag in FLAGS}
-        await self._meta.s3.update_bucket_config(bucket.name, config)
+        await self._set_bucket_setting(bucket, ATTR, {flag: bool(given.get(flag, False)) for flag in FLAGS})
+        forget(self._meta, bucket.name)
         return {}
 
     async def get_public_access_block(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
@@ -131,7 +154,6 @@ class PublicAccessOperations(S3Base):
         self, ctx: RequestContext, request: dict[str, Any]
     ) -> dict[str, Any]:
         bucket = await self._bucket(ctx, request["Bucket"])
-        config = dict(bucket.config)
-        config[ATTR] = None
-        await self._meta.s3.update_bucket_config(bucket.name, config)
+        await self._set_bucket_setting(bucket, ATTR, None)
+        forget(self._meta, bucket.name)
         return {}

@@ -6,22 +6,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
 import pytest
-from botocore import UNSIGNED
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.integration.iam.conftest import REGION, Identities, unique
+from tests.integration.iam.conftest import Identities, unique
+from tests.support.access import anonymous_client, policy_document
 
 ACCOUNT = "000000000000"
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
 S3_READ = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
 SQS_FULL = "arn:aws:iam::aws:policy/AmazonSQSFullAccess"
-
-
-def document(*statements: dict[str, Any]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
 
 def denied(call: Any, *args: Any, **kwargs: Any) -> str:
@@ -85,7 +79,7 @@ def test_scenario_developer_and_operations(identities: Identities, admin: dict[s
     admin_iam.put_group_policy(
         GroupName=operators,
         PolicyName="assume-ops",
-        PolicyDocument=document({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role_arn}),
+        PolicyDocument=policy_document({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role_arn}),
     )
     operator = unique("operator")
     admin_iam.create_user(UserName=operator)
@@ -150,7 +144,7 @@ def test_boundaries_and_session_policies(identities: Identities, admin: dict[str
     role = unique("narrowed")
     identities.root_iam.create_role(
         RoleName=role,
-        AssumeRolePolicyDocument=document(
+        AssumeRolePolicyDocument=policy_document(
             {"Effect": "Allow", "Principal": {"AWS": ACCOUNT}, "Action": "sts:AssumeRole"}
         ),
     )
@@ -159,7 +153,7 @@ def test_boundaries_and_session_policies(identities: Identities, admin: dict[str
     session = identities.client("sts", caller).assume_role(
         RoleArn=f"arn:aws:iam::{ACCOUNT}:role/{role}",
         RoleSessionName="narrow",
-        Policy=document({"Effect": "Allow", "Action": "sqs:ListQueues", "Resource": "*"}),
+        Policy=policy_document({"Effect": "Allow", "Action": "sqs:ListQueues", "Resource": "*"}),
     )
     narrowed = identities.client("sqs", session["Credentials"])
     narrowed.list_queues()
@@ -177,7 +171,7 @@ def test_queue_policy_grants_and_denies(identities: Identities, admin: dict[str,
     key = identities.user(sender)
     sender_sqs = identities.client("sqs", key)
     denied(sender_sqs.send_message, QueueUrl=queue_url, MessageBody="before")
-    policy = document(
+    policy = policy_document(
         {
             "Effect": "Allow",
             "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/{sender}"},
@@ -224,9 +218,7 @@ def test_conditions_on_request_facts(identities: Identities) -> None:
 def test_anonymous_requests_are_denied(identities: Identities, admin: dict[str, str]) -> None:
     bucket = unique("private")
     identities.client("s3", admin).create_bucket(Bucket=bucket)
-    anonymous = boto3.session.Session().client(
-        "s3", endpoint_url=identities.endpoint, region_name=REGION, config=Config(signature_version=UNSIGNED)
-    )
+    anonymous = anonymous_client(identities.endpoint)
     with pytest.raises(ClientError) as caught:
         anonymous.list_objects_v2(Bucket=bucket)
     assert caught.value.response["Error"]["Code"] == "AccessDenied"
@@ -246,7 +238,7 @@ def test_revoking_older_sessions(identities: Identities) -> None:
     role = unique("revocable")
     identities.root_iam.create_role(
         RoleName=role,
-        AssumeRolePolicyDocument=document(
+        AssumeRolePolicyDocument=policy_document(
             {"Effect": "Allow", "Principal": {"AWS": ACCOUNT}, "Action": "sts:AssumeRole"}
         ),
     )
@@ -259,7 +251,7 @@ def test_revoking_older_sessions(identities: Identities) -> None:
     identities.root_iam.put_role_policy(
         RoleName=role,
         PolicyName="AWSRevokeOlderSessions",
-        PolicyDocument=document(
+        PolicyDocument=policy_document(
             {
                 "Effect": "Deny",
                 "Action": "*",

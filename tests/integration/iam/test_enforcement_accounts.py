@@ -13,7 +13,8 @@ import urllib.request
 import pytest
 
 from tests.integration.iam.conftest import CONFIGURED_ACCOUNT, Account, set_enforcement, unique
-from tests.integration.iam.test_enforcement import denied, document
+from tests.integration.iam.test_enforcement import denied
+from tests.support.access import policy_document
 from tests.support.server import ServerProcess
 
 
@@ -74,7 +75,7 @@ def test_cross_account_access_to_an_enforced_account(per_account: ServerProcess)
         f"User: arn:aws:iam::{visitor.id}:root is not authorized to perform: sqs:SendMessage on resource: "
         f"{queue_arn} because no resource-based policy allows the sqs:SendMessage action"
     )
-    policy = document(
+    policy = policy_document(
         {
             "Effect": "Allow",
             "Principal": {"AWS": visitor.id},
@@ -103,7 +104,7 @@ def test_an_enforced_account_reaching_out_is_evaluated(per_account: ServerProces
         "Action": "sqs:SendMessage",
         "Resource": arn,
     }
-    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": document(grant)})
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": policy_document(grant)})
     user = enforced.client("sqs", enforced.user())
     user.send_message(QueueUrl=url, MessageBody="before")
     enforced.enforce()

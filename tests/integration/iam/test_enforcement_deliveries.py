@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.integration.iam.conftest import Account, unique
-from tests.integration.iam.test_enforcement import document
+from tests.support.access import policy_document
 from tests.support.server import ServerProcess
 
 #: Long enough for a delivery that was going to happen to have happened.
@@ -35,7 +35,7 @@ def make_queue(account: Account) -> tuple[str, str]:
 def allow_service(
     account: Account, url: str, queue_arn: str, service: str, condition: dict[str, Any]
 ) -> None:
-    policy = document(
+    policy = policy_document(
         {
             "Effect": "Allow",
             "Principal": {"Service": service},
@@ -98,7 +98,7 @@ def test_sns_from_another_account_with_a_star_principal(owner: Account, per_acco
     publisher = Account(per_account.endpoint)
     topic = publisher.root("sns").create_topic(Name=unique("t"))["TopicArn"]
     url, queue_arn = make_queue(owner)
-    policy = document(
+    policy = policy_document(
         {
             "Effect": "Allow",
             "Principal": "*",
@@ -169,7 +169,7 @@ def test_s3_events_to_a_topic(owner: Account) -> None:
     with pytest.raises(ClientError) as caught:
         s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=config)
     assert caught.value.response["Error"]["Code"] == "InvalidArgument"
-    policy = document(
+    policy = policy_document(
         {
             "Effect": "Allow",
             "Principal": {"Service": "s3.amazonaws.com"},

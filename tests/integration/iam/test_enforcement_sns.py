@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from tests.integration.iam.conftest import Account, unique
-from tests.integration.iam.test_enforcement import denied, document
+from tests.integration.iam.test_enforcement import denied
+from tests.support.access import policy_document
 from tests.support.server import ServerProcess
 
 
@@ -26,7 +27,7 @@ def topic(account: Account, **kwargs: Any) -> str:
 
 def test_a_user_with_only_publish_on_one_topic(owner: Account) -> None:
     allowed, other = topic(owner), topic(owner)
-    key = owner.user(document({"Effect": "Allow", "Action": "sns:Publish", "Resource": allowed}))
+    key = owner.user(policy_document({"Effect": "Allow", "Action": "sns:Publish", "Resource": allowed}))
     sns = owner.client("sns", key)
     assert sns.publish(TopicArn=allowed, Message="hello")["MessageId"]
     sns.publish_batch(TopicArn=allowed, PublishBatchRequestEntries=[{"Id": "1", "Message": "m"}])
@@ -63,10 +64,10 @@ def test_cross_account_publish_needs_the_topic_policy(owner: Account, per_accoun
 
 def test_a_topic_policy_deny_wins(owner: Account) -> None:
     arn = topic(owner)
-    key = owner.user(document({"Effect": "Allow", "Action": "sns:*", "Resource": "*"}))
+    key = owner.user(policy_document({"Effect": "Allow", "Action": "sns:*", "Resource": "*"}))
     sns = owner.client("sns", key)
     sns.publish(TopicArn=arn, Message="allowed")
-    policy = document(
+    policy = policy_document(
         {"Effect": "Deny", "Principal": "*", "Action": "sns:Publish", "Resource": arn},
     )
     owner.root("sns").set_topic_attributes(TopicArn=arn, AttributeName="Policy", AttributeValue=policy)
@@ -81,7 +82,7 @@ def test_a_same_account_topic_policy_grants_by_itself(owner: Account) -> None:
     user = owner.client("sns", key)
     denied(user.publish, TopicArn=arn, Message="no policy yet")
     name = owner.client("sts", key).get_caller_identity()["Arn"]
-    policy = document(
+    policy = policy_document(
         {"Effect": "Allow", "Principal": {"AWS": name}, "Action": "sns:Publish", "Resource": arn}
     )
     owner.root("sns").set_topic_attributes(TopicArn=arn, AttributeName="Policy", AttributeValue=policy)
@@ -93,7 +94,7 @@ def test_subscribe_protocol_and_endpoint_keys(owner: Account) -> None:
     queue = f"arn:aws:sqs:us-east-1:{owner.id}:{unique('q')}"
     owner.root("sqs").create_queue(QueueName=queue.rsplit(":", 1)[1])
     key = owner.user(
-        document(
+        policy_document(
             {
                 "Effect": "Allow",
                 "Action": "sns:Subscribe",
@@ -113,7 +114,7 @@ def test_subscribe_protocol_and_endpoint_keys(owner: Account) -> None:
 
 def test_request_and_resource_tags(owner: Account) -> None:
     key = owner.user(
-        document(
+        policy_document(
             {
                 "Effect": "Allow",
                 "Action": ["sns:CreateTopic", "sns:TagResource"],

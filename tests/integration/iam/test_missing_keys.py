@@ -20,7 +20,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.integration.iam.conftest import Account, unique
-from tests.integration.iam.test_resource_policies import anonymous, document
+from tests.support.access import anonymous_client, policy_document
 from tests.support.server import ServerProcess, running_server
 
 #: A bucket policy change reaches the authorizer within its cache time (one second).
@@ -93,7 +93,7 @@ def test_enforced_user_learns_a_key_is_missing_only_with_list_bucket(per_account
     owner.enforce()
     bucket = filled_bucket(owner.root("s3"))
     reads = {"Effect": "Allow", "Action": list(READS), "Resource": f"arn:aws:s3:::{bucket}/*"}
-    key = owner.user(document(reads))
+    key = owner.user(policy_document(reads))
     s3 = owner.client("s3", key)
     assert s3.get_object(Bucket=bucket, Key="present")["Body"].read() == b"here"
     assert missing_key_answers(s3, bucket) == DENIED
@@ -101,7 +101,7 @@ def test_enforced_user_learns_a_key_is_missing_only_with_list_bucket(per_account
     assert missing_key_answers(owner.root("s3"), bucket) == NOT_FOUND
     listing = {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{bucket}"}
     owner.root("iam").put_user_policy(
-        UserName=key["UserName"], PolicyName="inline", PolicyDocument=document(reads, listing)
+        UserName=key["UserName"], PolicyName="inline", PolicyDocument=policy_document(reads, listing)
     )
     assert missing_key_answers(s3, bucket) == NOT_FOUND
 
@@ -110,7 +110,7 @@ def test_list_bucket_on_another_bucket_does_not_count(per_account: ServerProcess
     owner = Account(per_account.endpoint)
     owner.enforce()
     bucket = filled_bucket(owner.root("s3"))
-    policy = document(
+    policy = policy_document(
         {"Effect": "Allow", "Action": list(READS), "Resource": "*"},
         {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{bucket}-other"},
     )
@@ -123,7 +123,7 @@ def test_a_denied_read_stays_denied_for_a_missing_key(per_account: ServerProcess
     owner.enforce()
     bucket = filled_bucket(owner.root("s3"))
     listing = {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{bucket}"}
-    s3 = owner.client("s3", owner.user(document(listing)))
+    s3 = owner.client("s3", owner.user(policy_document(listing)))
     assert failure(s3.get_object, Bucket=bucket, Key="absent") == (403, "AccessDenied")
 
 
@@ -138,7 +138,8 @@ def test_unenforced_account_learns_a_key_is_missing(per_account: ServerProcess) 
 def test_enforced_user_gets_no_such_bucket(per_account: ServerProcess) -> None:
     owner = Account(per_account.endpoint)
     owner.enforce()
-    s3 = owner.client("s3", owner.user(document({"Effect": "Allow", "Action": "s3:*", "Resource": "*"})))
+    everything = policy_document({"Effect": "Allow", "Action": "s3:*", "Resource": "*"})
+    s3 = owner.client("s3", owner.user(everything))
     assert failure(s3.get_object, Bucket=unique("nowhere"), Key="k") == (404, "NoSuchBucket")
 
 
@@ -162,7 +163,7 @@ def test_another_account_needs_list_bucket_from_the_bucket_policy(open_server: S
         "Action": list(READS),
         "Resource": f"arn:aws:s3:::{bucket}/*",
     }
-    s3.put_bucket_policy(Bucket=bucket, Policy=document(reads))
+    s3.put_bucket_policy(Bucket=bucket, Policy=policy_document(reads))
     guest = visitor.root("s3")
     eventually(DENIED, guest, bucket)
     assert guest.get_object(Bucket=bucket, Key="present")["Body"].read() == b"here"
@@ -172,7 +173,7 @@ def test_another_account_needs_list_bucket_from_the_bucket_policy(open_server: S
         "Action": "s3:ListBucket",
         "Resource": f"arn:aws:s3:::{bucket}",
     }
-    s3.put_bucket_policy(Bucket=bucket, Policy=document(reads, listing))
+    s3.put_bucket_policy(Bucket=bucket, Policy=policy_document(reads, listing))
     eventually(NOT_FOUND, guest, bucket)
 
 
@@ -191,8 +192,8 @@ def check_anonymous_missing_key(endpoint: str, owner: Account) -> None:
     s3 = owner.root("s3")
     bucket = filled_bucket(s3)
     s3.delete_public_access_block(Bucket=bucket)
-    s3.put_bucket_policy(Bucket=bucket, Policy=document(public_get(bucket)))
-    guest = anonymous(endpoint)
+    s3.put_bucket_policy(Bucket=bucket, Policy=policy_document(public_get(bucket)))
+    guest = anonymous_client(endpoint)
     deadline = time.monotonic() + POLICY_DELAY
     while unsigned(f"{endpoint}/{bucket}/present")[0] != 200:
         assert time.monotonic() < deadline
@@ -207,7 +208,7 @@ def check_anonymous_missing_key(endpoint: str, owner: Account) -> None:
         "Action": "s3:ListBucket",
         "Resource": f"arn:aws:s3:::{bucket}",
     }
-    s3.put_bucket_policy(Bucket=bucket, Policy=document(public_get(bucket), listing))
+    s3.put_bucket_policy(Bucket=bucket, Policy=policy_document(public_get(bucket), listing))
     deadline = time.monotonic() + POLICY_DELAY
     while (status := unsigned(f"{endpoint}/{bucket}/absent")[0]) != 404:
         assert status == 403 and time.monotonic() < deadline
@@ -223,7 +224,7 @@ def check_anonymous_missing_bucket(endpoint: str) -> None:
     status, body = unsigned(f"{endpoint}/{bucket}/key")
     assert status == 404 and b"<Code>NoSuchBucket</Code>" in body
     assert unsigned(f"{endpoint}/{bucket}/key", "HEAD") == (404, b"")
-    guest = anonymous(endpoint)
+    guest = anonymous_client(endpoint)
     assert failure(guest.get_object, Bucket=bucket, Key="key") == (404, "NoSuchBucket")
     assert failure(guest.list_objects_v2, Bucket=bucket) == (404, "NoSuchBucket")
     # What needs no bucket stays refused.

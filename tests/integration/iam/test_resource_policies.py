@@ -6,20 +6,17 @@ enforced for B."""
 
 from __future__ import annotations
 
-import json
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import boto3
 import pytest
-from botocore import UNSIGNED
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.integration.iam.conftest import REGION, Account, unique
+from tests.integration.iam.conftest import Account, unique
+from tests.support.access import anonymous_client, policy_document, public_read_policy
 from tests.support.server import ServerProcess, running_server
 
 #: A bucket policy change reaches the authorizer within its cache time (one second).
@@ -32,10 +29,6 @@ def open_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProc
     data_dir = tmp_path_factory.mktemp("kumoi-resource-policies") / "data"
     with running_server(data_dir, args=("--accept-any-key",)) as process:
         yield process
-
-
-def document(*statements: dict[str, Any]) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
 
 def denied(call: Callable[..., Any], *args: Any, **kwargs: Any) -> str:
@@ -81,7 +74,7 @@ def shared_bucket(owner: Account, visitor: str) -> str:
         s3.put_object(Bucket=bucket, Key=key, Body=key.encode())
     s3.put_bucket_policy(
         Bucket=bucket,
-        Policy=document(
+        Policy=policy_document(
             {
                 "Sid": "Read",
                 "Effect": "Allow",
@@ -185,7 +178,7 @@ def test_queue_policy_opens_a_queue_to_another_account(open_server: ServerProces
         f"resource: {arn} because no resource-based policy allows the sqs:SendMessage action"
     )
     denied(guest.get_queue_url, QueueName=arn.rsplit(":", 1)[1], QueueOwnerAWSAccountId=owner.id)
-    policy = document(
+    policy = policy_document(
         {"Effect": "Allow", "Principal": {"AWS": visitor.id}, "Action": "sqs:SendMessage", "Resource": arn}
     )
     sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": policy})
@@ -212,32 +205,12 @@ def test_topic_policy_opens_a_topic_to_another_account(open_server: ServerProces
 # --- anonymous callers -----------------------------------------------------------------------
 
 
-def anonymous(endpoint: str) -> Any:
-    return boto3.session.Session().client(
-        "s3",
-        endpoint_url=endpoint,
-        region_name=REGION,
-        config=Config(signature_version=UNSIGNED, retries={"max_attempts": 1}),
-    )
-
-
 def unsigned_get(url: str) -> tuple[int, bytes]:
     try:
         with urllib.request.urlopen(url, timeout=5) as response:
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
-
-
-def public_read(bucket: str) -> str:
-    return document(
-        {
-            "Effect": "Allow",
-            "Principal": "*",
-            "Action": "s3:GetObject",
-            "Resource": f"arn:aws:s3:::{bucket}/*",
-        }
-    )
 
 
 def check_public_bucket(endpoint: str, owner: Account) -> None:
@@ -249,11 +222,11 @@ def check_public_bucket(endpoint: str, owner: Account) -> None:
     assert status == 403 and b"<Code>AccessDenied</Code><Message>Access Denied</Message>" in body
     # New buckets block public policies.
     with pytest.raises(ClientError) as caught:
-        s3.put_bucket_policy(Bucket=bucket, Policy=public_read(bucket))
+        s3.put_bucket_policy(Bucket=bucket, Policy=public_read_policy(bucket))
     assert caught.value.response["Error"]["Code"] == "AccessDenied"
     s3.delete_public_access_block(Bucket=bucket)
-    s3.put_bucket_policy(Bucket=bucket, Policy=public_read(bucket))
-    guest = anonymous(endpoint)
+    s3.put_bucket_policy(Bucket=bucket, Policy=public_read_policy(bucket))
+    guest = anonymous_client(endpoint)
     assert eventually(guest.get_object, Bucket=bucket, Key="index.html")["Body"].read() == b"<h1>hi</h1>"
     assert unsigned_get(f"{endpoint}/{bucket}/index.html") == (200, b"<h1>hi</h1>")
     assert denied(guest.list_objects_v2, Bucket=bucket) == "Access Denied"
@@ -280,15 +253,12 @@ def test_anonymous_requests_to_other_services_stay_refused(open_server: ServerPr
     sqs.set_queue_attributes(
         QueueUrl=url,
         Attributes={
-            "Policy": document({"Effect": "Allow", "Principal": "*", "Action": "sqs:*", "Resource": arn})
+            "Policy": policy_document(
+                {"Effect": "Allow", "Principal": "*", "Action": "sqs:*", "Resource": arn}
+            )
         },
     )
-    guest = boto3.session.Session().client(
-        "sqs",
-        endpoint_url=open_server.endpoint,
-        region_name=REGION,
-        config=Config(signature_version=UNSIGNED, retries={"max_attempts": 1}),
-    )
+    guest = anonymous_client(open_server.endpoint, "sqs")
     with pytest.raises(ClientError) as caught:
         guest.send_message(QueueUrl=url, MessageBody="x")
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
@@ -314,7 +284,7 @@ def test_enforced_visitor_needs_its_own_identity_policy(per_account: ServerProce
     check_shared_bucket(owner, bucket, visitor.root("s3"))
     without = visitor.client("s3", visitor.user())
     denied(without.get_object, Bucket=bucket, Key="public/report.csv")
-    allowed = document({"Effect": "Allow", "Action": "s3:*", "Resource": "*"})
+    allowed = policy_document({"Effect": "Allow", "Action": "s3:*", "Resource": "*"})
     check_shared_bucket(owner, bucket, visitor.client("s3", visitor.user(allowed)))
     # An identity policy alone opens nothing in another account.
     denied(visitor.client("s3", visitor.user(allowed)).get_object, Bucket=bucket, Key="private/notes.txt")
@@ -331,11 +301,11 @@ def test_enforced_visitor_sends_to_a_shared_queue(per_account: ServerProcess) ->
         "Action": "sqs:SendMessage",
         "Resource": arn,
     }
-    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": document(grant)})
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": policy_document(grant)})
     visitor.enforce()
     visitor.root("sqs").send_message(QueueUrl=url, MessageBody="root")
     denied(visitor.client("sqs", visitor.user()).send_message, QueueUrl=url, MessageBody="no policy")
-    may_send = document({"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"})
+    may_send = policy_document({"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"})
     visitor.client("sqs", visitor.user(may_send)).send_message(QueueUrl=url, MessageBody="user")
 
 

@@ -59,7 +59,8 @@ def test_put_get_delete_round_trip_verbatim(s3: Any, bucket: str) -> None:
 
 
 def test_replace_and_delete_twice(s3: Any, bucket: str) -> None:
-    s3.put_bucket_policy(Bucket=bucket, Policy=policy_text(statement(bucket)))
+    answer = s3.put_bucket_policy(Bucket=bucket, Policy=policy_text(statement(bucket)))
+    assert answer["ResponseMetadata"]["HTTPStatusCode"] == 204
     second = policy_text(statement(bucket, Action=["s3:ListBucket"], Resource=f"arn:aws:s3:::{bucket}"))
     s3.put_bucket_policy(Bucket=bucket, Policy=second)
     assert s3.get_bucket_policy(Bucket=bucket)["Policy"] == second

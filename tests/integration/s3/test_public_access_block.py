@@ -3,31 +3,15 @@ as S3 does since April 2023; the four flags round-trip; Delete leaves no configu
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
 from tests.integration.s3.conftest import error_of
+from tests.support.access import public_read_policy
 
 FLAGS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
-
-
-def public_policy(bucket: str) -> str:
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": "*",
-                    "Action": "s3:GetObject",
-                    "Resource": f"arn:aws:s3:::{bucket}/*",
-                }
-            ],
-        }
-    )
 
 
 def test_new_bucket_blocks_everything(s3: Any, bucket: str) -> None:
@@ -64,19 +48,19 @@ def test_delete_leaves_no_configuration(s3: Any, bucket: str) -> None:
 
 def test_block_public_policy_applies_to_new_policies_only(s3: Any, bucket: str) -> None:
     s3.delete_public_access_block(Bucket=bucket)
-    s3.put_bucket_policy(Bucket=bucket, Policy=public_policy(bucket))
+    s3.put_bucket_policy(Bucket=bucket, Policy=public_read_policy(bucket))
     s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=dict.fromkeys(FLAGS, True))
-    assert s3.get_bucket_policy(Bucket=bucket)["Policy"] == public_policy(bucket)
+    assert s3.get_bucket_policy(Bucket=bucket)["Policy"] == public_read_policy(bucket)
     assert s3.get_bucket_policy_status(Bucket=bucket)["PolicyStatus"]["IsPublic"] is True
     with pytest.raises(ClientError) as excinfo:
-        s3.put_bucket_policy(Bucket=bucket, Policy=public_policy(bucket))
+        s3.put_bucket_policy(Bucket=bucket, Policy=public_read_policy(bucket))
     assert error_of(excinfo) == ("AccessDenied", 403)
 
 
 def test_other_flags_do_not_block_public_policy(s3: Any, bucket: str) -> None:
     config = {name: name != "BlockPublicPolicy" for name in FLAGS}
     s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration=config)
-    s3.put_bucket_policy(Bucket=bucket, Policy=public_policy(bucket))
+    s3.put_bucket_policy(Bucket=bucket, Policy=public_read_policy(bucket))
 
 
 def test_no_such_bucket(s3: Any) -> None:

@@ -7,7 +7,9 @@ from typing import Any
 import pytest
 
 from kumoi.core.context import Caller, RequestContext
+from kumoi.services.s3.acl_access import CANONICAL_KEY
 from kumoi.services.s3.authz import targets as s3_targets
+from kumoi.services.s3.owner import canonical_id
 from kumoi.services.sqs.authz import targets as sqs_targets
 from kumoi.services.sts.authz import targets as sts_targets
 
@@ -54,9 +56,16 @@ def test_s3_condition_keys() -> None:
     listing = s3_targets(
         ctx("s3", "ListObjects"), {"Bucket": "b", "Prefix": "home/", "Delimiter": "/", "MaxKeys": 10}
     )
-    assert listing[0].context == {"s3:prefix": ["home/"], "s3:delimiter": ["/"], "s3:max-keys": ["10"]}
+    # Every target also carries the caller's canonical user id, for ACL grants.
+    caller = {CANONICAL_KEY: [canonical_id(ACCOUNT)]}
+    assert listing[0].context == {
+        "s3:prefix": ["home/"],
+        "s3:delimiter": ["/"],
+        "s3:max-keys": ["10"],
+        **caller,
+    }
     put = s3_targets(ctx("s3", "PutObject"), {"Bucket": "b", "Key": "k", "ACL": "public-read"})
-    assert put[0].context == {"s3:x-amz-acl": ["public-read"]}
+    assert put[0].context == {"s3:x-amz-acl": ["public-read"], **caller}
     assert put[0].locator == ("b",)
     create = s3_targets(ctx("s3", "CreateBucket"), {"Bucket": "b"})
     assert create[0].locator is None and create[0].resource_account == ACCOUNT
