@@ -158,6 +158,16 @@ class Settings:
             )
         },
     )
+    default_object_ownership: str = field(
+        default="BucketOwnerEnforced",
+        metadata={
+            "doc": Setting(
+                "KUMOI_DEFAULT_OBJECT_OWNERSHIP",
+                "ObjectOwnership of new S3 buckets created without one: BucketOwnerEnforced (ACLs disabled, "
+                "as AWS), ObjectWriter or BucketOwnerPreferred (ACLs enabled and enforced)",
+            )
+        },
+    )
     upload_expiry_seconds: int = field(
         default=0,
         metadata={
@@ -165,6 +175,24 @@ class Settings:
                 "KUMOI_UPLOAD_EXPIRY_SECONDS",
                 "abort incomplete multipart uploads this many seconds after they began (0: keep them, as S3 "
                 "does without a lifecycle rule)",
+            )
+        },
+    )
+    lifecycle_interval_seconds: int = field(
+        default=60,
+        metadata={
+            "doc": Setting(
+                "KUMOI_LIFECYCLE_INTERVAL_SECONDS",
+                "seconds between two passes of the S3 lifecycle worker (0: only on POST /_kumoi/lifecycle)",
+            )
+        },
+    )
+    restore_speedup: int = field(
+        default=60,
+        metadata={
+            "doc": Setting(
+                "KUMOI_RESTORE_SPEEDUP",
+                "S3 archive restores take AWS's tier time divided by this (60: an AWS minute is a second)",
             )
         },
     )

@@ -14,6 +14,12 @@ rest-xml codec consults them only when it is compiled for the S3 model.
 * Both pseudo-operations answer with a provider-built response (status, headers, body), since
   neither has an output shape to serialize: :data:`RAW_OPERATIONS`, :func:`raw_response`.
 * Object keys are at most 1,024 bytes of UTF-8 (``KeyTooLongError``).
+* ``PutBucketPolicy`` and ``PutBucketTagging`` answer 204, which the model does not say:
+  :data:`NO_CONTENT_OPERATIONS`.
+* Operations the model marks ``httpChecksum.requestChecksumRequired`` (DeleteObjects, the
+  bucket configuration PUTs, PutObjectTagging...) are refused without ``Content-MD5`` or an
+  ``x-amz-checksum-*`` header, and a document body is checked against the ones it carries:
+  :func:`check_document_integrity`.
 * ``x-amz-copy-source`` is ``[/]bucket/key[?versionId=id]``, percent-encoded: :func:`parse_copy_source`.
 * Listings are S3's hottest documents (1,000 ``<Contents>`` per page): :func:`contents_writer`
   renders each entry with one string build instead of a writer call per member
@@ -22,6 +28,9 @@ rest-xml codec consults them only when it is compiled for the S3 model.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -29,8 +38,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from kumoi.core.checksums import HEADER_PREFIX, checksum_for_header
 from kumoi.core.errors import ServiceError
-from kumoi.core.http import HttpResponse
+from kumoi.core.http import Headers, HttpResponse
 from kumoi.protocol.rest_routing import Route
 from kumoi.protocol.rest_values import UriError, format_iso8601, percent_decode
 from kumoi.protocol.xml import escape_text
@@ -46,6 +56,13 @@ DEFAULT_REGION = "us-east-1"
 POST_OBJECT = "PostObject"
 #: A ranged GetObject answers 206 Partial Content; the model gives no status for it.
 PARTIAL_CONTENT = 206
+#: An output member the model lacks, for answers whose status varies: RestoreObject answers 202
+#: when it starts a restore and 200 when the object is already restored.
+STATUS_MEMBER = "HttpStatus"
+#: Operations S3 answers with 204 No Content although the model gives them no response code (the
+#: API reference's sample responses); the Delete* operations already carry 204 in the model.
+NO_CONTENT = 204
+NO_CONTENT_OPERATIONS = frozenset({"PutBucketPolicy", "PutBucketTagging"})
 POST_OBJECT_ROUTE = Route(operation=POST_OBJECT, method="POST", path="/{Bucket}", order=1 << 30)
 #: The pseudo-operation for CORS preflight requests.
 OPTIONS_OBJECT = "OptionsObject"
@@ -109,6 +126,70 @@ def location_constraint_document(region: str | None) -> bytes:
         f'<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="{S3_NAMESPACE}">{text}'
         "</LocationConstraint>"
     ).encode()
+
+
+def checksum_required(http_checksum: Mapping[str, Any]) -> bool:
+    """Whether an operation's ``httpChecksum`` trait makes S3 refuse a request without an
+    integrity header."""
+    return bool(http_checksum.get("requestChecksumRequired"))
+
+
+def checksums_body(http_checksum: Mapping[str, Any]) -> bool:
+    """Whether an operation's ``x-amz-checksum-*`` headers are checksums of its request body: the
+    ones SDKs add where the trait asks for one (``requestAlgorithmMember`` or
+    ``requestChecksumRequired``). CompleteMultipartUpload's, say, are the whole object's."""
+    return "requestAlgorithmMember" in http_checksum or checksum_required(http_checksum)
+
+
+def check_document_integrity(headers: Headers, data: bytes, *, required: bool) -> None:
+    """Check an XML document body against its ``Content-MD5`` and ``x-amz-checksum-<alg>``
+    headers (``InvalidDigest``, ``BadDigest``); with ``required``, one of them (or an
+    ``x-amz-trailer`` naming a checksum, which the SigV4 layer's stream verifies) must be there."""
+    content_md5 = headers.get("content-md5")
+    declared = [
+        (name, value)
+        for name, value in headers.items()
+        if name.startswith(HEADER_PREFIX) and name not in _NOT_CHECKSUMS
+    ]
+    if required and content_md5 is None and not declared:
+        trailer = headers.get("x-amz-trailer") or ""
+        if not trailer.lower().startswith(HEADER_PREFIX):
+            raise ServiceError("InvalidRequest", _MISSING_INTEGRITY, 400)
+    if content_md5 is not None:
+        _check_content_md5(content_md5, data)
+    for name, value in declared:
+        checksum = checksum_for_header(name)
+        if checksum is None:
+            continue  # an algorithm kumoi does not compute (SHA-512, XXHASH...)
+        checksum.update(data)
+        if checksum.b64digest() != value.strip():
+            raise ServiceError(
+                "BadDigest",
+                f"The {checksum.algorithm.upper()} you specified did not match the calculated checksum.",
+                400,
+            )
+
+
+#: ``x-amz-checksum-*`` headers that are not checksums.
+_NOT_CHECKSUMS = frozenset({HEADER_PREFIX + "type", HEADER_PREFIX + "mode", HEADER_PREFIX + "algorithm"})
+_MISSING_INTEGRITY = "Missing required header for this request: Content-MD5 OR x-amz-checksum-*"
+
+
+def _check_content_md5(value: str, data: bytes) -> None:
+    try:
+        sent = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        sent = b""
+    if len(sent) != 16:
+        raise ServiceError("InvalidDigest", "The Content-MD5 you specified was invalid.", 400)
+    computed = hashlib.md5(data).digest()
+    if sent != computed:
+        raise ServiceError(
+            "BadDigest",
+            "The Content-MD5 you specified did not match what we received.",
+            400,
+            fields={"ExpectedDigest": value, "CalculatedDigest": base64.b64encode(computed).decode()},
+        )
 
 
 def check_key(key: str) -> None:
@@ -184,8 +265,6 @@ def resource_type(path: str) -> str:
 _CONTENTS_MEMBERS = frozenset(
     {"Key", "LastModified", "ETag", "ChecksumAlgorithm", "ChecksumType", "Size", "StorageClass", "Owner"}
 )
-#: Members every entry a kumoi listing makes has (others take the compiled writer).
-_COMMON_MEMBERS = frozenset({"Key", "LastModified", "ETag", "Size"})
 _NEEDS_ESCAPE = re.compile("[&<>\r]").search
 _MemberWriter = Callable[[list[str], Any], None]
 
@@ -200,18 +279,25 @@ def contents_writer(compiled: _MemberWriter) -> _MemberWriter:
     What repeats across a page is rendered once per distinct value and reused: the tail of
     storage class, checksum names and type and owner, and the date part of timestamps (keys
     written together share their second). Text is escaped only when it holds a character that
-    needs it.
+    needs it. The tail is looked up by the *identity* of the checksum list and owner mapping
+    (entries of one page share those objects; all of them stay alive while the page is written),
+    which saves building a key from their contents for every entry.
     """
 
     def write(parts: list[str], items: list[dict[str, Any]]) -> None:
         append = parts.append
-        tails: dict[Any, str] = {}
+        tails: dict[tuple[int, Any, Any, int], str] = {}
         dates: dict[int, str] = {}
+        needs_escape = _NEEDS_ESCAPE
         for item in items:
-            if not _CONTENTS_MEMBERS.issuperset(item) or not _COMMON_MEMBERS.issubset(item):
+            if not _CONTENTS_MEMBERS.issuperset(item):
                 compiled(parts, [item])
                 continue
-            modified = item["LastModified"]
+            try:
+                key, modified, etag, size = item["Key"], item["LastModified"], item["ETag"], item["Size"]
+            except KeyError:
+                compiled(parts, [item])
+                continue
             if isinstance(modified, datetime):
                 stamp = format_iso8601(modified)
             else:
@@ -220,21 +306,24 @@ def contents_writer(compiled: _MemberWriter) -> _MemberWriter:
                 if date is None:
                     date = dates[seconds] = _seconds_text(seconds)
                 stamp = f"{date}.{int((modified - seconds) * 1000):03d}Z"
-            shared = (
-                tuple(item.get("ChecksumAlgorithm") or ()),
-                item.get("ChecksumType"),
-                item.get("StorageClass"),
-                None if "Owner" not in item else (item["Owner"].get("DisplayName"), item["Owner"].get("ID")),
-            )
+            algorithms = item.get("ChecksumAlgorithm")
+            kind = item.get("ChecksumType")
+            storage_class = item.get("StorageClass")
+            owner = item.get("Owner")
+            shared = (id(algorithms), kind, storage_class, id(owner))
             tail = tails.get(shared)
             if tail is None:
-                tail = tails[shared] = _shared_members(*shared)
-            key, etag = item["Key"], item["ETag"]
+                tail = tails[shared] = _shared_members(
+                    tuple(algorithms or ()),
+                    kind,
+                    storage_class,
+                    None if owner is None else (owner.get("DisplayName"), owner.get("ID")),
+                )
             append(
-                f"<Contents><Key>{escape_text(key) if _NEEDS_ESCAPE(key) else key}</Key>"
+                f"<Contents><Key>{escape_text(key) if needs_escape(key) else key}</Key>"
                 f"<LastModified>{stamp}</LastModified>"
-                f"<ETag>{escape_text(etag) if _NEEDS_ESCAPE(etag) else etag}</ETag>"
-                f"<Size>{int(item['Size'])}</Size>{tail}"
+                f"<ETag>{escape_text(etag) if needs_escape(etag) else etag}</ETag>"
+                f"<Size>{int(size)}</Size>{tail}"
             )
 
     return write

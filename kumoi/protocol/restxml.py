@@ -67,6 +67,9 @@ _NONE, _STREAM, _BLOB, _STRING, _STRUCTURE = range(5)
 _SCALAR, _LIST, _LENIENT = range(3)
 # Output member actions.
 _OUT_HEADER, _OUT_PREFIX, _OUT_STATUS, _OUT_LENGTH = range(4)
+# Integrity checks of a document body (S3, by the operation's httpChecksum trait): none, the
+# headers sent, a header required and checked.
+_NO_CHECK, _VERIFY, _REQUIRED = range(3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +82,7 @@ class _InputPlan:
     payload_member: str | None
     payload_kind: int
     body_reader: Reader | None
+    integrity: int = _NO_CHECK
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +194,8 @@ class RestXmlCodec(ServiceCodec):
                 status = int(value)
         if self._is_s3 and "ContentRange" in output and operation == "GetObject":
             status = rest_s3.PARTIAL_CONTENT
+        if self._is_s3 and rest_s3.STATUS_MEMBER in output:
+            status = int(output[rest_s3.STATUS_MEMBER])
         body: Any = b""
         payload_kind = plan.payload_kind
         if payload_kind == _STREAM:
@@ -239,9 +245,13 @@ class RestXmlCodec(ServiceCodec):
         """The input plan of operation ``name``, compiled at its first use."""
         plan = self._inputs.get(name)
         if plan is None:
-            plan = self._inputs[name] = _input_plan(
-                self._model.operation_model(name).input_shape, self._readers
-            )
+            operation = self._model.operation_model(name)
+            integrity = _NO_CHECK
+            if self._is_s3 and rest_s3.checksum_required(operation.http_checksum):
+                integrity = _REQUIRED
+            elif self._is_s3 and rest_s3.checksums_body(operation.http_checksum):
+                integrity = _VERIFY
+            plan = self._inputs[name] = _input_plan(operation.input_shape, self._readers, integrity)
         return plan
 
     def _output(self, name: str) -> _OutputPlan:
@@ -254,6 +264,8 @@ class RestXmlCodec(ServiceCodec):
     def _output_plan(self, operation: OperationModel) -> _OutputPlan:
         writers = self._writers
         status = int(operation.http.get("responseCode", 200))
+        if self._is_s3 and operation.name in rest_s3.NO_CONTENT_OPERATIONS:
+            status = rest_s3.NO_CONTENT
         shape = operation.output_shape
         actions: dict[str, tuple[int, str, Callable[[Any], str]]] = {}
         if shape is None:
@@ -338,7 +350,7 @@ def _payload_kind(shape: Shape) -> int:
     return _STRING
 
 
-def _input_plan(shape: Shape | None, readers: XmlReaders) -> _InputPlan:
+def _input_plan(shape: Shape | None, readers: XmlReaders, integrity: int = _NO_CHECK) -> _InputPlan:
     labels: dict[str, tuple[str, Parse]] = {}
     query: dict[str, tuple[str, Parse, bool]] = {}
     query_map: tuple[str, Parse, bool] | None = None
@@ -386,7 +398,15 @@ def _input_plan(shape: Shape | None, readers: XmlReaders) -> _InputPlan:
         elif has_body:
             body_reader = readers.reader(shape)
     return _InputPlan(
-        labels, query, query_map, headers, tuple(prefix_headers), payload_member, payload_kind, body_reader
+        labels,
+        query,
+        query_map,
+        headers,
+        tuple(prefix_headers),
+        payload_member,
+        payload_kind,
+        body_reader,
+        integrity,
     )
 
 
@@ -495,6 +515,8 @@ async def _decode_body(plan: _InputPlan, request: HttpRequest, params: dict[str,
         data = await read_limited(request.body, MAX_DOCUMENT_BODY)
     except BodyTooLarge:
         raise _too_large() from None
+    if plan.integrity != _NO_CHECK:
+        rest_s3.check_document_integrity(request.headers, data, required=plan.integrity == _REQUIRED)
     kind = plan.payload_kind
     if not data and kind in (_BLOB, _STRING):
         return

@@ -202,6 +202,8 @@ class OperationModel:
         self.name = name
         self.http: dict[str, Any] = definition.get("http", {})
         self.deprecated: bool = bool(definition.get("deprecated", False))
+        #: The ``httpChecksum`` trait (``requestChecksumRequired``, ``requestAlgorithmMember``...).
+        self.http_checksum: dict[str, Any] = definition.get("httpChecksum", {})
         self.metadata = model.metadata
         self._definition = definition
         self._model = model

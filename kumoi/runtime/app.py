@@ -105,6 +105,7 @@ class Kumoi:
             lambda: self.startup_state,
             self.snapshot,
             enforcement=authorizer.enforcement,
+            actions={name: act for b in self.services.values() for name, act in b.admin_actions.items()},
         )
         application = Application(
             self.services, router, hosts, verifier, internal, self.settings.region, authorizer

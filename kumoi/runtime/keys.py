@@ -162,30 +162,41 @@ def _rewrap_blobs(blobs_dir: Path, keyring: crypto.Keyring, report: Rotation) ->
             os.close(fd)
 
 
+#: Tables whose rows keep small objects' bytes inline: current objects, and older versions.
+INLINE_TABLES = ("objects", "object_versions")
+
+
 def _rewrap_inline(meta_path: Path, keyring: crypto.Keyring, report: Rotation) -> None:
     if not meta_path.exists():
         return
     with contextlib.closing(sqlite3.connect(meta_path)) as db:
-        after = 0
-        while True:
-            rows = db.execute(
-                "SELECT rowid, inline FROM objects WHERE rowid > ? AND inline IS NOT NULL "
-                "AND json_extract(attrs, '$.Encryption.Sealed') = 1 ORDER BY rowid LIMIT ?",
-                (after, INLINE_BATCH),
-            ).fetchall()
-            if not rows:
-                return
-            with db:
-                for rowid, inline in rows:
-                    after = rowid
-                    try:
-                        rewrapped = crypto.rewrap_header(inline[: crypto.HEADER_SIZE], keyring)
-                    except crypto.DecryptionError:
-                        report.failed += 1
-                        continue
-                    if rewrapped is not None:
-                        db.execute(
-                            "UPDATE objects SET inline = ? WHERE rowid = ?",
-                            (rewrapped + inline[crypto.HEADER_SIZE :], rowid),
-                        )
-                        report.inline += 1
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        for table in INLINE_TABLES:
+            if table in tables:
+                _rewrap_table(db, table, keyring, report)
+
+
+def _rewrap_table(db: sqlite3.Connection, table: str, keyring: crypto.Keyring, report: Rotation) -> None:
+    after = 0
+    while True:
+        rows = db.execute(
+            f"SELECT rowid, inline FROM {table} WHERE rowid > ? AND inline IS NOT NULL "
+            "AND json_extract(attrs, '$.Encryption.Sealed') = 1 ORDER BY rowid LIMIT ?",
+            (after, INLINE_BATCH),
+        ).fetchall()
+        if not rows:
+            return
+        with db:
+            for rowid, inline in rows:
+                after = rowid
+                try:
+                    rewrapped = crypto.rewrap_header(inline[: crypto.HEADER_SIZE], keyring)
+                except crypto.DecryptionError:
+                    report.failed += 1
+                    continue
+                if rewrapped is not None:
+                    db.execute(
+                        f"UPDATE {table} SET inline = ? WHERE rowid = ?",
+                        (rewrapped + inline[crypto.HEADER_SIZE :], rowid),
+                    )
+                    report.inline += 1

@@ -8,7 +8,7 @@ A provider implements an operation by defining ``async def <snake_name>(self, ct
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore import xform_name
@@ -60,6 +60,9 @@ class ServiceBinding:
     after: ResponseHook | None = None
     #: Awaited once before the server listens (loading state the first requests need).
     startup: Callable[[], Awaitable[None]] | None = None
+    #: Admin actions served as ``POST /_kumoi/<name>``: each runs once and answers a JSON document
+    #: (S3's ``lifecycle`` runs a lifecycle pass now).
+    admin_actions: Mapping[str, Callable[[], Awaitable[Mapping[str, Any]]]] = field(default_factory=dict)
     state: str = "running"
 
     @property

@@ -9,6 +9,8 @@ started with ``--test-clock``; ``GET`` shows it.
 ``POST /_kumoi/enforcement`` with ``{"account": "123456789012", "enforce": true}`` switches IAM
 enforcement on for one account of the running server (``false`` switches off an account switched
 on this way; accounts enforced by the settings stay enforced); ``GET`` shows which are enforced.
+``POST /_kumoi/<action>`` runs an admin action a service offers (``lifecycle``: one S3 lifecycle
+pass now) and answers what it did.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ class InternalEndpoints:
         startup_state: Callable[[], str] = lambda: "done",
         snapshot: Callable[[], Awaitable[Path]] | None = None,
         enforcement: Enforcement | None = None,
+        actions: Mapping[str, Callable[[], Awaitable[Mapping[str, Any]]]] | None = None,
     ) -> None:
         self._version = version
         self._service_states = service_states
@@ -72,6 +75,7 @@ class InternalEndpoints:
         self._startup_state = startup_state
         self._snapshot = snapshot
         self._enforcement = enforcement
+        self._actions = dict(actions or {})
 
     async def handle(self, request: HttpRequest) -> HttpResponse | None:
         """The response for an internal path, or None when the path is not one of ours."""
@@ -99,6 +103,11 @@ class InternalEndpoints:
             return await self._clock_endpoint(request)
         if path == "/_kumoi/enforcement" and self._enforcement is not None:
             return await self._enforcement_endpoint(request, self._enforcement)
+        action = self._actions.get(path.removeprefix("/_kumoi/")) if path.startswith("/_kumoi/") else None
+        if action is not None:
+            if request.method != "POST":
+                return json_response(405, {"error": "use POST"})
+            return json_response(200, await action())
         return None
 
     async def _clock_endpoint(self, request: HttpRequest) -> HttpResponse:

@@ -3,6 +3,8 @@ stays untouched."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import uuid
 from typing import Any
@@ -34,7 +36,9 @@ def assert_kept(s3: Any, bucket: str) -> None:
 
 
 def test_malformed_xml(server: ServerProcess, s3: Any, bucket: str) -> None:
-    response = signed_send(server.endpoint, "PUT", f"/{bucket}?tagging", b"<Tagging><TagSet>", service="s3")
+    body = b"<Tagging><TagSet>"
+    checksum = {"Content-MD5": base64.b64encode(hashlib.md5(body).digest()).decode()}
+    response = signed_send(server.endpoint, "PUT", f"/{bucket}?tagging", body, service="s3", headers=checksum)
     assert (response.status, xml_code(response)) == (400, "MalformedXML")
     assert_kept(s3, bucket)
 

@@ -9,15 +9,14 @@ visible object, acknowledged or not, can be checked for integrity.
 
 from __future__ import annotations
 
-import hashlib
-import random
+import functools
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.support.crash import crash_round, derived_bytes, fail_fast_client, stored_keys
 from tests.support.server import ServerProcess, start_server
 
 ROUNDS = 4
@@ -26,14 +25,7 @@ BUCKET = "crash-test"
 
 
 def content_for(key: str) -> bytes:
-    seed = hashlib.sha256(key.encode()).digest()
-    size = 1000 + int.from_bytes(seed[:4], "big") % 300_000
-    return (seed * (size // len(seed) + 1))[:size]
-
-
-def client(server: ServerProcess, service: str) -> Any:
-    """No retries and short timeouts: a call to a killed server must fail fast, not be retried."""
-    return server.client(service, attempts=0, connect_timeout=2, read_timeout=10)
+    return derived_bytes(key, lambda seed: 1000 + int.from_bytes(seed[:4], "big") % 300_000)
 
 
 class Writers:
@@ -47,7 +39,7 @@ class Writers:
         self.stop = threading.Event()
 
     def run_objects(self, writer: int) -> None:
-        s3 = client(self.server, "s3")
+        s3 = fail_fast_client(self.server, "s3")
         for n in range(10_000):
             if self.stop.is_set():
                 return
@@ -60,7 +52,7 @@ class Writers:
                 self.objects.append(key)
 
     def run_messages(self, writer: int) -> None:
-        sqs = client(self.server, "sqs")
+        sqs = fail_fast_client(self.server, "sqs")
         for n in range(10_000):
             if self.stop.is_set():
                 return
@@ -76,51 +68,32 @@ class Writers:
 @pytest.mark.slow
 def test_acknowledged_writes_survive_kill_9(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    rng = random.Random()
     server = start_server(data_dir)
     try:
-        client(server, "s3").create_bucket(Bucket=BUCKET)
-        queue_url = client(server, "sqs").create_queue(QueueName="crash-test")["QueueUrl"]
+        fail_fast_client(server, "s3").create_bucket(Bucket=BUCKET)
+        queue_url = fail_fast_client(server, "sqs").create_queue(QueueName="crash-test")["QueueUrl"]
         acknowledged_objects: list[str] = []
         acknowledged_messages: set[str] = set()
         for round_no in range(ROUNDS):
             writers = Writers(server, queue_url, round_no)
-            threads = [threading.Thread(target=writers.run_objects, args=(i,)) for i in range(WRITERS // 2)]
-            threads += [threading.Thread(target=writers.run_messages, args=(i,)) for i in range(WRITERS // 2)]
-            for thread in threads:
-                thread.start()
-            time.sleep(rng.uniform(0.5, 2.0))
-            server.kill()
-            writers.stop.set()
-            for thread in threads:
-                thread.join(30)
+            work = [functools.partial(writers.run_objects, i) for i in range(WRITERS // 2)]
+            work += [functools.partial(writers.run_messages, i) for i in range(WRITERS // 2)]
+            server = crash_round(server, work, (0.5, 2.0), stop=writers.stop)
             acknowledged_objects += writers.objects
             acknowledged_messages |= writers.messages
-            server = start_server(data_dir, port=server.port)
-            s3 = client(server, "s3")
+            s3 = fail_fast_client(server, "s3")
             for key in acknowledged_objects:
                 body = s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
                 assert body == content_for(key), f"object {key} corrupted after crash"
-            listed = _all_keys(s3)
+            listed = stored_keys(s3, BUCKET)
             for key in listed:
                 assert s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == content_for(key)
         assert acknowledged_objects and acknowledged_messages, "the writers never got going"
-        received = _drain(client(server, "sqs"), queue_url)
+        received = _drain(fail_fast_client(server, "sqs"), queue_url)
         missing = acknowledged_messages - received
         assert not missing, f"{len(missing)} acknowledged messages lost, e.g. {sorted(missing)[:3]}"
     finally:
         server.stop()
-
-
-def _all_keys(s3: Any) -> list[str]:
-    keys: list[str] = []
-    token: dict[str, str] = {}
-    while True:
-        page = s3.list_objects_v2(Bucket=BUCKET, **token)
-        keys += [item["Key"] for item in page.get("Contents", [])]
-        if not page.get("IsTruncated"):
-            return keys
-        token = {"ContinuationToken": page["NextContinuationToken"]}
 
 
 def _drain(sqs: Any, queue_url: str) -> set[str]:

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
+from tests.support.cli import run_kumoi
 from tests.support.server import running_server
 
 MULTIPART = [b"a" * 5 * 1024 * 1024, b"b" * 1000]
-
-
-def kumoi(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "kumoi", *args], capture_output=True, text=True, timeout=120)
 
 
 def test_snapshot_round_trip_while_writing(tmp_path: Path) -> None:
@@ -51,15 +46,15 @@ def test_snapshot_round_trip_while_writing(tmp_path: Path) -> None:
         busy = threading.Thread(target=keep_writing)
         busy.start()
         try:
-            saved = kumoi("snapshot", "save", str(snapshot), "--endpoint", server.endpoint)
+            saved = run_kumoi("snapshot", "save", str(snapshot), "--endpoint", server.endpoint)
         finally:
             stop.set()
             busy.join(60)
         assert saved.returncode == 0, saved.stderr
     restored_dir = tmp_path / "restored"
-    loaded = kumoi("snapshot", "load", str(snapshot), "--data-dir", str(restored_dir))
+    loaded = run_kumoi("snapshot", "load", str(snapshot), "--data-dir", str(restored_dir))
     assert loaded.returncode == 0, loaded.stderr
-    refused = kumoi("snapshot", "load", str(snapshot), "--data-dir", str(restored_dir))
+    refused = run_kumoi("snapshot", "load", str(snapshot), "--data-dir", str(restored_dir))
     assert refused.returncode == 1 and "not empty" in refused.stderr
     with running_server(restored_dir) as server:
         s3, sqs = server.client("s3"), server.client("sqs")
@@ -71,10 +66,10 @@ def test_snapshot_round_trip_while_writing(tmp_path: Path) -> None:
             assert s3.get_object(Bucket="kept", Key=item["Key"])["Body"].read() == b"x" * (n % 3 * 70_000)
         url = sqs.get_queue_url(QueueName="kept")["QueueUrl"]
         assert sqs.receive_message(QueueUrl=url)["Messages"][0]["Body"] == "remember me"
-    assert kumoi("reset", "--data-dir", str(restored_dir)).returncode == 0
+    assert run_kumoi("reset", "--data-dir", str(restored_dir)).returncode == 0
     assert not restored_dir.exists()
     stranger = tmp_path / "not-kumoi"
     stranger.mkdir()
     (stranger / "precious.txt").write_text("mine")
-    assert kumoi("reset", "--data-dir", str(stranger)).returncode == 1
+    assert run_kumoi("reset", "--data-dir", str(stranger)).returncode == 1
     assert (stranger / "precious.txt").exists()

@@ -3,7 +3,8 @@
 ``attrs`` keeps what a write set and a read returns: the content headers, user metadata,
 ``Expires``, a storage class other than STANDARD, checksums (base64 by algorithm, with their
 type), tags and the owner. Writes (PUT, copy with REPLACE, multipart creation) build it with
-:func:`object_attrs`; GET and HEAD turn it back into output members with :func:`object_headers`.
+:func:`object_attrs`; GET and HEAD turn it back into output members with :func:`object_headers`,
+and :func:`lifecycle_members` adds what lifecycle rules and archive restores say of the object.
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ from typing import Any, get_args
 
 from kumoi.core.errors import ServiceError
 from kumoi.services.s3 import api, checksums, encryption
+from kumoi.services.s3.archive import restore_header
 from kumoi.services.s3.base import utc
+from kumoi.services.s3.lifecycle_config import stored_rules
+from kumoi.services.s3.lifecycle_rules import ObjectFacts, expiration_header
 from kumoi.storage.meta.contract import ObjectRecord
 
 #: User metadata (names and values, in UTF-8 bytes) S3 accepts per object.
@@ -118,3 +122,28 @@ def object_headers(record: ObjectRecord, request: Mapping[str, Any]) -> dict[str
         if override in request:
             output[member] = request[override]
     return output
+
+
+def expiration_members(config: Mapping[str, Any], record: ObjectRecord) -> dict[str, str]:
+    """``Expiration`` (``x-amz-expiration``) of the current version ``record`` where a lifecycle
+    rule of the bucket ``config`` will expire it: what PutObject, CopyObject,
+    CompleteMultipartUpload, GetObject and HeadObject answer."""
+    rules = stored_rules(config)
+    if not rules:
+        return {}
+    facts = ObjectFacts(record.key, record.size, record.last_modified, tags=record.attrs.get("Tags") or {})
+    value = expiration_header(rules, facts)
+    return {} if value is None else {"Expiration": value}
+
+
+def lifecycle_members(
+    config: Mapping[str, Any], record: ObjectRecord, *, current: bool = True
+) -> dict[str, str]:
+    """``Expiration`` (``x-amz-expiration``: when a lifecycle rule of the bucket ``config`` will
+    expire the object, if ``current``) and ``Restore`` (``x-amz-restore``: an archived object's
+    restore state) output members."""
+    members = expiration_members(config, record) if current else {}
+    restore = restore_header(record)
+    if restore is not None:
+        members["Restore"] = restore
+    return members

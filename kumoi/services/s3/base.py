@@ -28,7 +28,7 @@ from kumoi.core.clock import Clock
 from kumoi.core.context import RequestContext
 from kumoi.core.errors import ServiceError
 from kumoi.core.streams import DEFAULT_CHUNK, BodyStream
-from kumoi.services.s3 import encryption, errors
+from kumoi.services.s3 import encryption, errors, versioning
 from kumoi.services.s3.content import Unseal
 from kumoi.services.s3.event_message import ObjectFacts
 from kumoi.services.s3.event_outbox import EventOutbox
@@ -53,6 +53,9 @@ def etag_of(md5: bytes) -> str:
 class S3Base:
     """The stores and helpers the operation groups build on."""
 
+    #: ObjectOwnership of new buckets created without one (``--default-object-ownership``).
+    default_ownership = "BucketOwnerEnforced"
+
     def __init__(
         self,
         meta: MetadataStore,
@@ -73,8 +76,11 @@ class S3Base:
     def events_for(
         self, ctx: RequestContext, bucket: BucketRecord, event: str, record: ObjectRecord
     ) -> list[S3EventRow]:
-        """The outbox rows of ``event`` (``s3:ObjectCreated:Put``) on ``record``, to store with it."""
-        return self._events.prepare(ctx, bucket, event, ObjectFacts(record.key, record.size, record.etag))
+        """The outbox rows of ``event`` (``s3:ObjectCreated:Put``) on ``record``, to store with it
+        (with its version id in a bucket that has versioning)."""
+        version = None if versioning.status(bucket) is None else versioning.wire_id(record.version_id)
+        facts = ObjectFacts(record.key, record.size, record.etag, version)
+        return self._events.prepare(ctx, bucket, event, facts)
 
     def write_encryption(
         self, ctx: RequestContext, bucket: BucketRecord, request: dict[str, Any]
@@ -107,6 +113,21 @@ class S3Base:
             raise errors.access_denied()
         return bucket
 
+    async def _set_bucket_setting(self, bucket: BucketRecord, name: str, value: Any) -> None:
+        """Store ``bucket``'s configuration with one setting (its CORS rules, tags, policy...)
+        set to ``value``; every Put of a bucket subresource ends here."""
+        config = dict(bucket.config)
+        config[name] = value
+        await self._meta.s3.update_bucket_config(bucket.name, config)
+
+    async def _remove_bucket_setting(self, bucket: BucketRecord, name: str) -> None:
+        """Store ``bucket``'s configuration without the setting ``name`` (nothing is written when
+        it has none)."""
+        if name in bucket.config:
+            config = dict(bucket.config)
+            del config[name]
+            await self._meta.s3.update_bucket_config(bucket.name, config)
+
     async def _object(self, ctx: RequestContext, bucket_name: str, key: str) -> ObjectRecord:
         return (await self._bucket_and_object(ctx, bucket_name, key))[1]
 
@@ -120,18 +141,43 @@ class S3Base:
         if bucket.account_id != ctx.account_id and not await ctx.foreign_access():
             raise errors.access_denied()
         if record is None:
-            raise await self.missing_key(ctx, bucket_name, key)
+            raise await self.missing_key(ctx, bucket_name, key, bucket)
         return bucket, record
 
-    @staticmethod
-    async def missing_key(ctx: RequestContext, bucket_name: str, key: str) -> ServiceError:
+    async def _bucket_and_version(
+        self, ctx: RequestContext, bucket_name: str, key: str, version_id: str | None
+    ) -> tuple[BucketRecord, ObjectRecord]:
+        """The bucket and the version a read names by ``versionId`` (when ``version_id`` is a
+        string), else its current object. A delete marker named by id is a 405, as S3 answers."""
+        if version_id is None:
+            return await self._bucket_and_object(ctx, bucket_name, key)
+        wanted = versioning.requested_id(version_id)
+        bucket = await self._bucket(ctx, bucket_name)
+        record = await self._meta.s3.get_version(bucket.name, key, wanted)
+        if record is None:
+            if not await ctx.may_learn_absence(bucket_name):
+                raise errors.access_denied()
+            raise versioning.no_such_version(key, version_id)
+        if record.delete_marker:
+            raise versioning.delete_marker_read(record)
+        return bucket, record
+
+    async def missing_key(
+        self, ctx: RequestContext, bucket_name: str, key: str, bucket: BucketRecord | None = None
+    ) -> ServiceError:
         """The answer to a request for a key that does not exist: ``NoSuchKey`` where the caller
         may list the bucket, ``AccessDenied`` elsewhere, as S3 answers (so a caller without
         ``s3:ListBucket`` cannot probe which keys exist). Only a request the IAM engine evaluated
-        can be refused (:meth:`RequestContext.may_learn_absence`)."""
-        if await ctx.may_learn_absence(bucket_name):
-            return errors.no_such_key(key)
-        return errors.access_denied()
+        can be refused (:meth:`RequestContext.may_learn_absence`). In a bucket with versioning
+        (given ``bucket``), a key whose latest version is a delete marker says so in headers."""
+        if not await ctx.may_learn_absence(bucket_name):
+            return errors.access_denied()
+        error = errors.no_such_key(key)
+        if bucket is not None and versioning.status(bucket) is not None:
+            latest = await self._meta.s3.latest_version(bucket.name, key)
+            if latest is not None and latest.delete_marker:
+                error.headers.update(versioning.marker_headers(latest))
+        return error
 
     async def write_blob(
         self,

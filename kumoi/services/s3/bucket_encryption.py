@@ -23,9 +23,7 @@ class BucketEncryptionOperations(S3Base):
         ) or []
         if len(rules) != 1:
             raise errors.malformed_xml()
-        config = dict(bucket.config)
-        config[encryption.ATTR] = _rule(rules[0])
-        await self._meta.s3.update_bucket_config(bucket.name, config)
+        await self._set_bucket_setting(bucket, encryption.ATTR, _rule(rules[0]))
         return {}
 
     async def get_bucket_encryption(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
@@ -42,9 +40,7 @@ class BucketEncryptionOperations(S3Base):
 
     async def delete_bucket_encryption(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         bucket = await self._bucket(ctx, request["Bucket"])
-        config = dict(bucket.config)
-        config.pop(encryption.ATTR, None)
-        await self._meta.s3.update_bucket_config(bucket.name, config)
+        await self._remove_bucket_setting(bucket, encryption.ATTR)
         return {}
 
 

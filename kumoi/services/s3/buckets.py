@@ -6,9 +6,10 @@ from typing import Any
 
 from kumoi.core.context import RequestContext
 from kumoi.core.errors import ServiceError
-from kumoi.services.s3 import acl, listing, ownership
+from kumoi.services.s3 import acl, listing, object_lock, ownership, restore, versioning
 from kumoi.services.s3.acl import requested_grants
 from kumoi.services.s3.base import S3Base, utc
+from kumoi.services.s3.listing_request import ListingRequest
 from kumoi.services.s3.names import check_bucket_name
 from kumoi.services.s3.owner import owner_of
 from kumoi.storage.meta.contract import BucketExists, BucketNotEmpty, BucketRecord
@@ -57,7 +58,7 @@ class BucketOperations(S3Base):
             account_id=ctx.account_id,
             region=region,
             created=self._clock.now(),
-            config=_initial_config(request, ctx.account_id),
+            config=_initial_config(request, ctx.account_id, self.default_ownership),
         )
         try:
             await self._meta.s3.create_bucket(record)
@@ -107,62 +108,56 @@ class BucketOperations(S3Base):
 
     async def list_objects_v2(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         bucket = await self._bucket(ctx, request["Bucket"])
-        encode = listing.encoder_for(request)
-        max_keys = listing.max_keys_of(request)
-        prefix = str(request.get("Prefix", ""))
-        delimiter = str(request.get("Delimiter", ""))
+        args = ListingRequest.of(request)
         token = request.get("ContinuationToken")
         start_after = str(request.get("StartAfter", ""))
         after = listing.decode_token(token) if token is not None else start_after
-        page = await listing.list_page(self._meta.s3, bucket.name, prefix, delimiter, after, max_keys)
+        page = await listing.list_page(
+            self._meta.s3, bucket.name, args.prefix, args.delimiter, after, args.max_keys
+        )
         output: dict[str, Any] = {
             "Name": bucket.name,
-            "Prefix": encode(prefix),
-            "MaxKeys": max_keys,
+            "Prefix": args.encode(args.prefix),
+            "MaxKeys": args.max_keys,
             "KeyCount": len(page.objects) + len(page.prefixes),
             "IsTruncated": page.truncated,
+            **args.grouping(request, page.prefixes),
         }
         if page.objects:
-            output["Contents"] = listing.contents(page.objects, encode, bool(request.get("FetchOwner")))
-        if page.prefixes:
-            output["CommonPrefixes"] = [{"Prefix": encode(p)} for p in page.prefixes]
-        if delimiter:
-            output["Delimiter"] = encode(delimiter)
-        if "EncodingType" in request:
-            output["EncodingType"] = request["EncodingType"]
+            output["Contents"] = listing.contents(page.objects, args.encode, bool(request.get("FetchOwner")))
+            await restore.add_restore_status(
+                self._meta.s3, bucket.name, request, output["Contents"], page.objects, self._clock.now()
+            )
         if token is not None:
             output["ContinuationToken"] = token
         if "StartAfter" in request:
-            output["StartAfter"] = encode(start_after)
+            output["StartAfter"] = args.encode(start_after)
         if page.truncated:
             output["NextContinuationToken"] = listing.encode_token(page.last)
         return output
 
     async def list_objects(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         bucket = await self._bucket(ctx, request["Bucket"])
-        encode = listing.encoder_for(request)
-        max_keys = listing.max_keys_of(request)
-        prefix = str(request.get("Prefix", ""))
-        delimiter = str(request.get("Delimiter", ""))
+        args = ListingRequest.of(request)
         marker = str(request.get("Marker", ""))
-        page = await listing.list_page(self._meta.s3, bucket.name, prefix, delimiter, marker, max_keys)
+        page = await listing.list_page(
+            self._meta.s3, bucket.name, args.prefix, args.delimiter, marker, args.max_keys
+        )
         output: dict[str, Any] = {
             "Name": bucket.name,
-            "Prefix": encode(prefix),
-            "Marker": encode(marker),
-            "MaxKeys": max_keys,
+            "Prefix": args.encode(args.prefix),
+            "Marker": args.encode(marker),
+            "MaxKeys": args.max_keys,
             "IsTruncated": page.truncated,
+            **args.grouping(request, page.prefixes),
         }
         if page.objects:
-            output["Contents"] = listing.contents(page.objects, encode, with_owner=True)
-        if page.prefixes:
-            output["CommonPrefixes"] = [{"Prefix": encode(p)} for p in page.prefixes]
-        if delimiter:
-            output["Delimiter"] = encode(delimiter)
-            if page.truncated:
-                output["NextMarker"] = encode(page.last)
-        if "EncodingType" in request:
-            output["EncodingType"] = request["EncodingType"]
+            output["Contents"] = listing.contents(page.objects, args.encode, with_owner=True)
+            await restore.add_restore_status(
+                self._meta.s3, bucket.name, request, output["Contents"], page.objects, self._clock.now()
+            )
+        if args.delimiter and page.truncated:
+            output["NextMarker"] = args.encode(page.last)
         return output
 
 
@@ -192,13 +187,17 @@ def _bucket_region(constraint: str | None, endpoint_region: str) -> str:
     return constraint
 
 
-def _initial_config(request: dict[str, Any], owner: str) -> dict[str, Any]:
+def _initial_config(request: dict[str, Any], owner: str, default: str) -> dict[str, Any]:
     """A new bucket's ownership controls, and its ACL where ACLs are enabled. With the default
     ``BucketOwnerEnforced``, S3 refuses any ACL but ``private`` (its own default)."""
-    value = request.get("ObjectOwnership") or ownership.ENFORCED
+    value = request.get("ObjectOwnership") or default
     if value not in ownership.VALUES:
         raise ServiceError("InvalidArgument", f"Invalid x-amz-object-ownership header: {value}")
     config: dict[str, Any] = {ownership.ATTR: value}
+    if request.get("ObjectLockEnabledForBucket"):
+        # Object Lock needs versions, so it turns versioning on for good.
+        config[object_lock.CONFIG_ATTR] = {"ObjectLockEnabled": "Enabled"}
+        config[versioning.ATTR] = {"Status": versioning.ENABLED}
     grants = requested_grants(request, owner, owner, body=False)
     if grants is None or request.get("ACL") == "private":
         return config

@@ -100,28 +100,21 @@ class CorsOperations(S3Base):
     async def put_bucket_cors(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         bucket = await self._bucket(ctx, request["Bucket"])
         rules = validate_rules(list((request.get("CORSConfiguration") or {}).get("CORSRules") or []))
-        config = dict(bucket.config)
-        config["Cors"] = rules
-        await self._meta.s3.update_bucket_config(bucket.name, config)
+        await self._set_bucket_setting(bucket, "Cors", rules)
         return {}
 
     async def get_bucket_cors(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         bucket = await self._bucket(ctx, request["Bucket"])
         rules = bucket.config.get("Cors")
         if not rules:
-            raise ServiceError(
-                "NoSuchCORSConfiguration",
-                "The CORS configuration does not exist",
-                status=404,
-                fields={"BucketName": bucket.name},
+            raise errors.no_bucket_configuration(
+                "NoSuchCORSConfiguration", "The CORS configuration does not exist", bucket.name
             )
         return {"CORSRules": rules}
 
     async def delete_bucket_cors(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         bucket = await self._bucket(ctx, request["Bucket"])
-        config = dict(bucket.config)
-        config.pop("Cors", None)
-        await self._meta.s3.update_bucket_config(bucket.name, config)
+        await self._remove_bucket_setting(bucket, "Cors")
         return {}
 
     async def options_object(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:

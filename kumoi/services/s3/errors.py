@@ -92,3 +92,9 @@ def entity_too_large(size: int, limit: int) -> ServiceError:
         status=400,
         fields={"ProposedSize": str(size), "MaxSizeAllowed": str(limit)},
     )
+
+
+def no_bucket_configuration(code: str, message: str, bucket: str) -> ServiceError:
+    """The 404 a Get of a bucket subresource (CORS, tags, a policy, a lock configuration...)
+    answers when the bucket has none: each has its own code and message, and names the bucket."""
+    return ServiceError(code, message, status=404, fields={"BucketName": bucket})

@@ -20,12 +20,15 @@ SNS_SUBJECT = "Amazon S3 Notification"
 
 @dataclass(frozen=True, slots=True)
 class ObjectFacts:
-    """What an event says about its object: size and ETag for creations and tag changes."""
+    """What an event says about its object: size and ETag for creations and tag changes; for a
+    completed restore, when the restored copy expires and the archive class it came from."""
 
     key: str
     size: int | None = None
     etag: str | None = None
     version_id: str | None = None
+    restore_expiry: float | None = None
+    restore_storage_class: str | None = None
 
 
 def timestamp(epoch: float) -> str:
@@ -52,7 +55,7 @@ def record(
     if facts.version_id is not None:
         obj["versionId"] = facts.version_id
     obj["sequencer"] = sequencer
-    return {
+    entry: dict[str, object] = {
         "eventVersion": EVENT_VERSION,
         "eventSource": "aws:s3",
         "awsRegion": bucket.region,
@@ -72,6 +75,15 @@ def record(
             "object": obj,
         },
     }
+    if facts.restore_expiry is not None:
+        # Only s3:ObjectRestore:Completed records carry it ("Event message structure").
+        entry["glacierEventData"] = {
+            "restoreEventData": {
+                "lifecycleRestorationExpiryTime": timestamp(facts.restore_expiry),
+                "lifecycleRestoreStorageClass": facts.restore_storage_class or "",
+            }
+        }
+    return entry
 
 
 def body(entry: dict[str, object]) -> str:

@@ -24,9 +24,20 @@ from typing import Any
 from kumoi.core.context import RequestContext
 from kumoi.core.errors import ServiceError
 from kumoi.core.streams import BodyStream, BytesBody
-from kumoi.services.s3 import checksums, conditions, encryption, errors, listing, mpu_checksums, tagging
-from kumoi.services.s3.acl import check_write_acl
-from kumoi.services.s3.attributes import object_attrs
+from kumoi.services.s3 import (
+    checksums,
+    conditions,
+    encryption,
+    errors,
+    listing,
+    mpu_checksums,
+    object_lock,
+    tagging,
+    versioning,
+)
+from kumoi.services.s3.acl import checked_write_acl
+from kumoi.services.s3.archive import archive_after_write
+from kumoi.services.s3.attributes import expiration_members, object_attrs
 from kumoi.services.s3.base import body_chunks, etag_of, utc
 from kumoi.services.s3.content import iter_range
 from kumoi.services.s3.copy import CopyOperations
@@ -67,7 +78,7 @@ def _new_upload_id() -> str:
 class MultipartOperations(CopyOperations):
     async def create_multipart_upload(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         bucket = await self._bucket(ctx, request["Bucket"])
-        check_write_acl(bucket, request, body=False)
+        acl_attrs = await checked_write_acl(self._meta, bucket, request, ctx.account_id, body=False)
         declared = request.get("ChecksumAlgorithm")
         requested_type = request.get("ChecksumType")
         if declared is None and requested_type is not None:
@@ -80,6 +91,8 @@ class MultipartOperations(CopyOperations):
         attrs = object_attrs(request, {}, ctx.account_id, tags)
         chosen = self.write_encryption(ctx, bucket, request)
         attrs[encryption.ATTR] = chosen.attr
+        attrs.update(object_lock.write_attrs(bucket, request, self._clock.now()))
+        attrs.update(acl_attrs)
         upload = UploadRecord(
             upload_id=_new_upload_id(),
             bucket=bucket.name,
@@ -159,7 +172,7 @@ class MultipartOperations(CopyOperations):
     async def upload_part_copy(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         upload = await self._upload(ctx, request)
         number = _part_number(request)
-        _source, record, unseal = await self.source_object(ctx, request)
+        _source, record, unseal, source_version = await self.source_object(ctx, request)
         sealer = self._part_sealer(upload, request)
         offset, length = _copy_range(request.get("CopySourceRange"), record.size)
         if length > MAX_PART_SIZE:
@@ -176,6 +189,7 @@ class MultipartOperations(CopyOperations):
         return {
             "CopyPartResult": result,
             **encryption.output_members(upload.attrs["Object"].get(encryption.ATTR)),
+            **source_version,
         }
 
     async def _store_part(self, part: PartRecord) -> None:
@@ -220,9 +234,12 @@ class MultipartOperations(CopyOperations):
         bucket = await self._meta.s3.get_bucket(upload.bucket)
         if bucket is None:
             raise errors.no_such_bucket(upload.bucket)
+        versioned = versioning.assign(bucket, record)
         events = self.events_for(ctx, bucket, "s3:ObjectCreated:CompleteMultipartUpload", record)
         try:
-            await self._meta.s3.complete_upload(upload.upload_id, record, condition, events=events)
+            await self._meta.s3.complete_upload(
+                upload.upload_id, record, condition, events=events, versioned=versioned
+            )
         except UploadMissing:
             raise errors.no_such_upload(upload.upload_id) from None
         except PartsChanged:
@@ -234,12 +251,15 @@ class MultipartOperations(CopyOperations):
         except ConditionFailed as failed:
             raise errors.precondition_failed(str(failed)) from None
         self._events.submit(events)
+        await archive_after_write(self._meta, self._blobs, record)
         output: dict[str, Any] = {
             "Location": f"{ctx.base_url}/{upload.bucket}/{upload.key}",
             "Bucket": upload.bucket,
             "Key": upload.key,
             "ETag": etag,
         }
+        output.update(versioning.shown_id(bucket, record.version_id))
+        output.update(expiration_members(bucket.config, record))
         output.update(encryption.output_members(attrs.get(encryption.ATTR)))
         if upload.attrs.get("Declared") or request.get("ChecksumType"):
             output.update(checksums.output_members(stored))

@@ -28,12 +28,10 @@ class NotificationOperations(S3Base):
             failed = await self._events.probe(ctx, bucket.name, stored, bucket.account_id)
             if failed:
                 raise errors.invalid_argument(UNVALIDATED, failed[0], NOT_REACHABLE)
-        config = dict(bucket.config)
         if stored:
-            config[notification_config.CONFIG_KEY] = stored
+            await self._set_bucket_setting(bucket, notification_config.CONFIG_KEY, stored)
         else:
-            config.pop(notification_config.CONFIG_KEY, None)
-        await self._meta.s3.update_bucket_config(bucket.name, config)
+            await self._remove_bucket_setting(bucket, notification_config.CONFIG_KEY)
         return {}
 
     async def get_bucket_notification_configuration(

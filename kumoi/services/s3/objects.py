@@ -8,13 +8,15 @@ from kumoi.core.checksums import Digests
 from kumoi.core.context import RequestContext
 from kumoi.core.errors import ServiceError
 from kumoi.core.streams import BodyStream, BytesBody
-from kumoi.services.s3 import checksums, conditions, encryption, errors, tagging
-from kumoi.services.s3.acl import check_write_acl
-from kumoi.services.s3.attributes import object_attrs, object_headers
-from kumoi.services.s3.base import INLINE_MAX, S3Base, body_chunks, etag_of, read_all
+from kumoi.services.s3 import checksums, conditions, encryption, errors, object_lock, tagging, versioning
+from kumoi.services.s3.acl import check_owner_access, checked_write_acl
+from kumoi.services.s3.archive import archive_after_write, readable
+from kumoi.services.s3.attributes import lifecycle_members, object_attrs, object_headers
+from kumoi.services.s3.base import INLINE_MAX, body_chunks, etag_of, read_all
 from kumoi.services.s3.content import open_range, part_span
 from kumoi.services.s3.event_message import ObjectFacts
 from kumoi.services.s3.ranges import ByteRange, parse_range
+from kumoi.services.s3.versioned_deletes import VersionedDeletes
 from kumoi.storage.meta.contract import (
     BucketMissing,
     ConditionFailed,
@@ -30,10 +32,10 @@ MAX_PUT_SIZE = 5 * 1024**3
 MAX_DELETE_KEYS = 1000
 
 
-class ObjectOperations(S3Base):
+class ObjectOperations(VersionedDeletes):
     async def put_object(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         bucket = await self._bucket(ctx, request["Bucket"])
-        check_write_acl(bucket, request, body=False)
+        acl_attrs = await checked_write_acl(self._meta, bucket, request, ctx.account_id, body=False)
         key = request["Key"]
         body: BodyStream = request.get("Body") or BytesBody(b"")
         size = body.content_length
@@ -48,6 +50,8 @@ class ObjectOperations(S3Base):
         algorithms = checksums.requested(request)
         # Validate everything the request says before reading its body.
         object_attrs(request, {}, ctx.account_id, tags)
+        lock = object_lock.write_attrs(bucket, request, self._clock.now())
+        object_lock.check_integrity(request, lock)
         chosen = self.write_encryption(ctx, bucket, request)
         sealer = self.sealer(chosen)
         now = self._clock.now()
@@ -69,10 +73,18 @@ class ObjectOperations(S3Base):
             record = ObjectRecord(bucket.name, key, info.size, etag_of(info.md5), now, blob_id=info.blob_id)
         record.attrs = object_attrs(request, stored, ctx.account_id, tags)
         record.attrs[encryption.ATTR] = chosen.attr
+        record.attrs.update(lock)
+        record.attrs.update(acl_attrs)
+        versioned = versioning.assign(bucket, record)
         await self.store_object(
-            record, condition, events=self.events_for(ctx, bucket, "s3:ObjectCreated:Put", record)
+            record,
+            condition,
+            events=self.events_for(ctx, bucket, "s3:ObjectCreated:Put", record),
+            versioned=versioned,
         )
         output: dict[str, Any] = {"ETag": record.etag, "Size": record.size}
+        output.update(versioning.shown_id(bucket, record.version_id))
+        output.update(lifecycle_members(bucket.config, record))
         output.update(checksums.output_members(stored))
         output.update(encryption.output_members(chosen.attr))
         return output
@@ -84,14 +96,15 @@ class ObjectOperations(S3Base):
         *,
         owns_blob: bool = True,
         events: list[S3EventRow] | None = None,
+        versioned: bool = False,
     ) -> None:
-        """Commit ``record`` with its event notifications ``events``; on failure, its new blob
-        (if ``owns_blob``) is discarded."""
+        """Commit ``record`` with its event notifications ``events`` (``versioned``: keeping the
+        version it supersedes); on failure, its new blob (if ``owns_blob``) is discarded."""
         try:
             if condition is None:
-                await self._meta.s3.put_object(record, events=events or ())
+                await self._meta.s3.put_object(record, events=events or (), versioned=versioned)
             else:
-                await self._meta.s3.put_object_if(record, condition, events=events or ())
+                await self._meta.s3.put_object_if(record, condition, events=events or (), versioned=versioned)
         except BaseException as exc:
             if owns_blob and record.blob_id is not None:
                 await self.discard_blob(record.blob_id)
@@ -104,12 +117,20 @@ class ObjectOperations(S3Base):
             raise
         if events:
             self._events.submit(events)
+        await archive_after_write(self._meta, self._blobs, record)
 
     async def get_object(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-        record = await self._object(ctx, request["Bucket"], request["Key"])
+        bucket, record = await self._bucket_and_version(
+            ctx, request["Bucket"], request["Key"], request.get("VersionId")
+        )
+        await check_owner_access(ctx, bucket, record)
+        record = readable(record, self._clock.now())
         unseal = self.unseal(record, request)
         conditions.check_read(request, record)
         output = object_headers(record, request)
+        output.update(versioning.shown_id(bucket, record.version_id))
+        output.update(object_lock.output_members(record.attrs))
+        output.update(lifecycle_members(bucket.config, record, current="VersionId" not in request))
         byte_range = _requested_range(request, record, output)
         if byte_range is None:
             offset, length = 0, record.size
@@ -121,10 +142,16 @@ class ObjectOperations(S3Base):
         return output
 
     async def head_object(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-        record = await self._object(ctx, request["Bucket"], request["Key"])
+        bucket, record = await self._bucket_and_version(
+            ctx, request["Bucket"], request["Key"], request.get("VersionId")
+        )
+        await check_owner_access(ctx, bucket, record)
         self.unseal(record, request)
         conditions.check_read(request, record)
         output = object_headers(record, request)
+        output.update(versioning.shown_id(bucket, record.version_id))
+        output.update(object_lock.output_members(record.attrs))
+        output.update(lifecycle_members(bucket.config, record, current="VersionId" not in request))
         byte_range = _requested_range(request, record, output)
         if byte_range is None:
             output["ContentLength"] = record.size
@@ -141,6 +168,8 @@ class ObjectOperations(S3Base):
                 raise errors.no_such_key(request["Key"])
             if not conditions.etag_matches(request["IfMatch"], current.etag):
                 raise errors.precondition_failed("If-Match")
+        if "VersionId" in request or versioning.status(bucket) is not None:
+            return await self.delete_versioned(ctx, bucket, request)
         events = self._events.prepare(ctx, bucket, "s3:ObjectRemoved:Delete", ObjectFacts(request["Key"]))
         if await self._meta.s3.delete_object(bucket.name, request["Key"], events=events) is not None:
             self._events.submit(events)
@@ -156,6 +185,7 @@ class ObjectOperations(S3Base):
             raise errors.malformed_xml()
         keys: list[str] = []
         failures: list[dict[str, str]] = []
+        accepted: list[dict[str, Any]] = []
         for entry in entries:
             key = entry.get("Key")
             if key is None:
@@ -164,14 +194,21 @@ class ObjectOperations(S3Base):
                 failures.append({"Key": key, "Code": "KeyTooLongError", "Message": "Your key is too long"})
                 continue
             keys.append(key)
-        events = self._events.prepare_each(ctx, bucket, "s3:ObjectRemoved:Delete", keys)
-        await self._meta.s3.delete_objects(bucket.name, keys, events=events)
-        for rows in events.values():
-            self._events.submit(rows)
+            accepted.append(entry)
+        deleted: list[dict[str, Any]]
+        if versioning.status(bucket) is not None or any("VersionId" in entry for entry in accepted):
+            deleted, refused = await self.delete_many_versioned(ctx, bucket, request, accepted)
+            failures += refused
+        else:
+            events = self._events.prepare_each(ctx, bucket, "s3:ObjectRemoved:Delete", keys)
+            await self._meta.s3.delete_objects(bucket.name, keys, events=events)
+            for rows in events.values():
+                self._events.submit(rows)
+            # S3 reports a key as deleted whether or not it existed.
+            deleted = [{"Key": key} for key in keys]
         output: dict[str, Any] = {}
         if not delete.get("Quiet"):
-            # S3 reports a key as deleted whether or not it existed.
-            output["Deleted"] = [{"Key": key} for key in keys]
+            output["Deleted"] = deleted
         if failures:
             output["Errors"] = failures
         return output

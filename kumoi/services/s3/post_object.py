@@ -21,7 +21,7 @@ from kumoi.core.errors import ServiceError
 from kumoi.protocol.rest_s3 import S3_NAMESPACE
 from kumoi.protocol.rest_values import parse_timestamp
 from kumoi.protocol.xml import XmlError, XmlWriter, parse
-from kumoi.services.s3 import checksums, encryption, errors, tagging
+from kumoi.services.s3 import checksums, encryption, errors, object_lock, tagging, versioning
 from kumoi.services.s3.attributes import object_attrs
 from kumoi.services.s3.base import INLINE_MAX, etag_of
 from kumoi.services.s3.form import FilePart, FormReader, boundary_of
@@ -84,8 +84,13 @@ class PostObjectOperations(ObjectOperations):
         )
         record.attrs = object_attrs(members, stored, verified.credential.account_id, tags)
         record.attrs[encryption.ATTR] = chosen.attr
+        record.attrs.update(object_lock.write_attrs(bucket, {}, self._clock.now()))
+        versioned = versioning.assign(bucket, record)
         await self.store_object(
-            record, None, events=self.events_for(ctx, bucket, "s3:ObjectCreated:Post", record)
+            record,
+            None,
+            events=self.events_for(ctx, bucket, "s3:ObjectCreated:Post", record),
+            versioned=versioned,
         )
         return _answer(ctx, fields, bucket.name, key, record.etag)
 

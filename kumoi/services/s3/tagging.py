@@ -12,10 +12,10 @@ from urllib.parse import parse_qsl
 
 from kumoi.core.context import RequestContext
 from kumoi.core.errors import ServiceError
-from kumoi.services.s3 import errors
+from kumoi.services.s3 import errors, versioning
 from kumoi.services.s3.base import S3Base
 from kumoi.services.s3.event_message import ObjectFacts
-from kumoi.storage.meta.contract import ConditionFailed, ObjectMissing
+from kumoi.storage.meta.contract import NULL_VERSION, ConditionFailed, ObjectMissing
 
 MAX_OBJECT_TAGS = 10
 MAX_BUCKET_TAGS = 50
@@ -74,20 +74,27 @@ def tag_set(tags: dict[str, str]) -> list[dict[str, str]]:
 class TaggingOperations(S3Base):
     async def put_object_tagging(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         tags = from_tag_set(request["Tagging"].get("TagSet", []), MAX_OBJECT_TAGS)
-        await self._update_tags(ctx, request, tags, "s3:ObjectTagging:Put")
-        return {}
+        return await self._update_tags(ctx, request, tags, "s3:ObjectTagging:Put")
 
     async def delete_object_tagging(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-        await self._update_tags(ctx, request, {}, "s3:ObjectTagging:Delete")
-        return {}
+        return await self._update_tags(ctx, request, {}, "s3:ObjectTagging:Delete")
 
     async def get_object_tagging(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
-        record = await self._object(ctx, request["Bucket"], request["Key"])
-        return {"TagSet": tag_set(record.attrs.get("Tags", {}))}
+        bucket, record = await self._bucket_and_version(
+            ctx, request["Bucket"], request["Key"], request.get("VersionId")
+        )
+        return {
+            "TagSet": tag_set(record.attrs.get("Tags", {})),
+            **versioning.shown_id(bucket, record.version_id),
+        }
 
     async def _update_tags(
         self, ctx: RequestContext, request: dict[str, Any], tags: dict[str, str], event: str
-    ) -> None:
+    ) -> dict[str, Any]:
+        """Set (or, empty, remove) the tags of the object, or of the version the request names;
+        the output members (its version id where the bucket has versioning)."""
+        if "VersionId" in request:
+            return await self._update_version_tags(ctx, request, tags, event)
         bucket = await self._bucket(ctx, request["Bucket"])
         for _attempt in range(UPDATE_ATTEMPTS):
             record = await self._object(ctx, request["Bucket"], request["Key"])
@@ -96,7 +103,9 @@ class TaggingOperations(S3Base):
                 attrs["Tags"] = tags
             else:
                 attrs.pop("Tags", None)
-            events = self._events.prepare(ctx, bucket, event, ObjectFacts(record.key, etag=record.etag))
+            version = versioning.shown_id(bucket, record.version_id)
+            facts = ObjectFacts(record.key, etag=record.etag, version_id=version.get("VersionId"))
+            events = self._events.prepare(ctx, bucket, event, facts)
             try:
                 await self._meta.s3.update_object_attrs(
                     record.bucket, record.key, record.etag, attrs, events=events
@@ -106,8 +115,26 @@ class TaggingOperations(S3Base):
             except ConditionFailed:
                 continue
             self._events.submit(events)
-            return
+            return version
         raise errors.conditional_conflict()
+
+    async def _update_version_tags(
+        self, ctx: RequestContext, request: dict[str, Any], tags: dict[str, str], event: str
+    ) -> dict[str, Any]:
+        bucket, record = await self._bucket_and_version(
+            ctx, request["Bucket"], request["Key"], str(request["VersionId"])
+        )
+        version = versioning.shown_id(bucket, record.version_id) or {"VersionId": NULL_VERSION}
+        facts = ObjectFacts(record.key, etag=record.etag, version_id=version["VersionId"])
+        events = self._events.prepare(ctx, bucket, event, facts)
+        try:
+            await self._meta.s3.patch_version_attrs(
+                bucket.name, record.key, record.version_id, {"Tags": tags or None}, events=events
+            )
+        except ObjectMissing:
+            raise versioning.no_such_version(record.key, version["VersionId"]) from None
+        self._events.submit(events)
+        return version
 
     async def put_bucket_tagging(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         bucket = await self._bucket(ctx, request["Bucket"])

@@ -11,10 +11,13 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from kumoi.storage.meta.contract_iam import IamRepository
 from kumoi.storage.meta.contract_sns import SnsRepository
+
+if TYPE_CHECKING:
+    from kumoi.storage.meta.contract_s3_archive import S3ArchiveRepository
 
 
 @dataclass(slots=True)
@@ -48,6 +51,11 @@ class ObjectRecord:
     inline: bytes | None = None
     attrs: dict[str, Any] = field(default_factory=dict)
     manifest: list[BlobPart] | None = None
+    #: The version's id; None for the ``null`` version (every object of a bucket that never had
+    #: versioning, and objects written while it was suspended).
+    version_id: str | None = None
+    #: A delete marker (no bytes: size 0, empty ETag); only ever a noncurrent or latest version.
+    delete_marker: bool = False
 
     def blob_ids(self) -> list[str]:
         """Every blob this record references."""
@@ -70,6 +78,43 @@ class ListedObject(NamedTuple):
     storage_class: str | None
     checksums: str | None
     owner: str | None
+
+
+#: How the ``null`` version id is spelled on the wire and in version markers.
+NULL_VERSION = "null"
+
+
+class ListedVersion(NamedTuple):
+    """One entry of a version listing: a version or a delete marker (``delete_marker``) of
+    ``key``. ``version_id`` is None for the null version. ``is_latest``: the key's current
+    version (or the delete marker that hides it). ``superseded``: when the next newer version
+    was written, making this one noncurrent (None while it is the latest); lifecycle's
+    ``NoncurrentDays`` count from it. ``storage_class``, ``checksums`` and ``owner`` as in
+    :class:`ListedObject`."""
+
+    key: str
+    version_id: str | None
+    is_latest: bool
+    delete_marker: bool
+    size: int
+    etag: str
+    last_modified: float
+    superseded: float | None
+    storage_class: str | None
+    checksums: str | None
+    owner: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class VersionDelete:
+    """One entry of :meth:`S3Repository.delete_versions`: with ``marker`` set, add that delete
+    marker (as :meth:`S3Repository.add_delete_marker`); otherwise delete the version
+    ``version_id`` of ``key`` for good (as :meth:`S3Repository.delete_version`, with ``expect``)."""
+
+    key: str
+    version_id: str | None = None
+    marker: ObjectRecord | None = None
+    expect: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +261,10 @@ class ObjectMissing(Exception):
     """A conditional write or attribute update found no object under the key."""
 
 
+class VersionMissing(Exception):
+    """A version listing's version marker names no version of its key."""
+
+
 class ConditionFailed(Exception):
     """A conditional write's precondition does not hold (the object changed or exists)."""
 
@@ -248,17 +297,29 @@ class S3Repository(Protocol):
     async def update_bucket_config(self, name: str, config: dict[str, Any]) -> None: ...
 
     async def delete_bucket(self, name: str) -> bool:
-        """Delete an empty bucket; False if absent; raise :class:`BucketNotEmpty` otherwise."""
+        """Delete an empty bucket (no versions, no delete markers); False if absent; raise
+        :class:`BucketNotEmpty` otherwise."""
         ...
 
-    async def put_object(self, record: ObjectRecord, *, events: Sequence[S3EventRow] = ()) -> None:
+    async def put_object(
+        self, record: ObjectRecord, *, events: Sequence[S3EventRow] = (), versioned: bool = False
+    ) -> None:
         """Insert or atomically replace an object. The replaced object's blob (if any) is queued
         for garbage collection, ``record.blob_id``'s write intent is cleared and ``events`` are
         stored in the outbox (each ``row_id`` set), in the same transaction. Raise
-        :class:`BucketMissing` if the bucket does not exist."""
+        :class:`BucketMissing` if the bucket does not exist.
+
+        ``versioned`` (the bucket's versioning is Enabled or Suspended): ``record`` becomes the
+        key's latest version; the version it supersedes is kept as a noncurrent version unless it
+        has ``record.version_id`` (only the null version can: a write while Suspended), and any
+        other version with that id is deleted for good (its blobs queued as garbage). Versions
+        never share blobs. Without ``versioned`` the store behaves as if versioning did not exist
+        (and costs no more)."""
         ...
 
-    async def get_object(self, bucket: str, key: str) -> ObjectRecord | None: ...
+    async def get_object(self, bucket: str, key: str) -> ObjectRecord | None:
+        """The key's current version, None if it has none or its latest is a delete marker."""
+        ...
 
     async def get_bucket_and_object(
         self, bucket: str, key: str
@@ -280,11 +341,96 @@ class S3Repository(Protocol):
         Costs O(limit) whatever the bucket size."""
         ...
 
+    async def get_version(self, bucket: str, key: str, version_id: str | None) -> ObjectRecord | None:
+        """The version ``version_id`` (None: the null version) of ``key``, current, noncurrent or
+        a delete marker (``delete_marker`` set); None if there is no such version."""
+        ...
+
+    async def latest_version(self, bucket: str, key: str) -> ObjectRecord | None:
+        """The key's latest version, a delete marker included (what a GET without a version id
+        reads in a versioned bucket when :meth:`get_object` finds nothing); None if no versions."""
+        ...
+
+    async def add_delete_marker(self, marker: ObjectRecord, *, events: Sequence[S3EventRow] = ()) -> None:
+        """Make ``marker`` (``delete_marker`` set) the key's latest version, as :meth:`put_object`
+        with ``versioned`` does for a version: the current version becomes noncurrent, or, if it
+        has the marker's version id (the null version, while Suspended), is deleted for good.
+        Raise :class:`BucketMissing` if the bucket does not exist."""
+        ...
+
+    async def delete_version(
+        self,
+        bucket: str,
+        key: str,
+        version_id: str | None,
+        *,
+        expect: Mapping[str, Any] | None = None,
+        events: Sequence[S3EventRow] = (),
+    ) -> ObjectRecord | None:
+        """Delete one version (or delete marker) for good and return it, or None if there is no
+        such version (``events`` are stored only if there was). Its blobs are queued as garbage;
+        if it was the latest, the next newer remaining version becomes the latest. With
+        ``expect``, raise :class:`ConditionFailed` (nothing deleted) if a member of the version's
+        ``attrs`` named there no longer has that value (None: absent): the Object Lock state a
+        caller checked stays what it checked until the delete commits."""
+        ...
+
+    async def delete_versions(
+        self,
+        bucket: str,
+        deletes: Sequence[VersionDelete],
+        *,
+        events: Mapping[int, Sequence[S3EventRow]] | None = None,
+    ) -> list[ObjectRecord | None]:
+        """Several :meth:`add_delete_marker` / :meth:`delete_version` in one transaction, in
+        order; the result has, per entry, the marker added or the version deleted (None if
+        absent). ``events[i]`` are stored for entry ``i`` if it changed something. Raise
+        :class:`BucketMissing` (nothing done) if a marker is to be added and the bucket is gone,
+        :class:`ConditionFailed` (nothing done) if an entry's ``expect`` does not hold."""
+        ...
+
+    async def patch_version_attrs(
+        self,
+        bucket: str,
+        key: str,
+        version_id: str | None,
+        changes: Mapping[str, Any],
+        *,
+        expect: Mapping[str, Any] | None = None,
+        events: Sequence[S3EventRow] = (),
+    ) -> ObjectRecord:
+        """Change top-level members of one version's ``attrs`` in place (a value of None removes
+        the member) and return the updated version. Raise :class:`ObjectMissing` if there is no
+        such version or it is a delete marker, :class:`ConditionFailed` if a member named in
+        ``expect`` does not have that value (None: absent) any more."""
+        ...
+
+    async def list_versions(
+        self,
+        bucket: str,
+        prefix: str = "",
+        key_marker: str = "",
+        version_marker: str = "",
+        limit: int = 1000,
+    ) -> list[ListedVersion]:
+        """Versions and delete markers of keys starting with ``prefix``, in S3's order: keys in
+        UTF-8 byte order, each key's versions newest first. Starts after ``key_marker``'s last
+        version, or, with ``version_marker`` (:data:`NULL_VERSION` for the null version), right
+        after that version of ``key_marker`` (raise :class:`VersionMissing` if it has none such).
+        Costs O(limit) whatever the number of versions."""
+        ...
+
     async def put_object_if(
-        self, record: ObjectRecord, condition: PutCondition, *, events: Sequence[S3EventRow] = ()
+        self,
+        record: ObjectRecord,
+        condition: PutCondition,
+        *,
+        events: Sequence[S3EventRow] = (),
+        versioned: bool = False,
     ) -> None:
-        """:meth:`put_object` after checking ``condition`` in the same transaction: raise
-        :class:`ObjectMissing` or :class:`ConditionFailed` (nothing written) when it fails."""
+        """:meth:`put_object` after checking ``condition`` (against the current version) in the
+        same transaction: raise :class:`ObjectMissing` or :class:`ConditionFailed` (nothing
+        written) when it fails."""
         ...
 
     async def delete_objects(
@@ -340,12 +486,13 @@ class S3Repository(Protocol):
         condition: PutCondition | None = None,
         *,
         events: Sequence[S3EventRow] = (),
+        versioned: bool = False,
     ) -> None:
         """Atomically turn an upload into ``record``, whose ``manifest`` lists the chosen parts'
         blobs: check the upload exists (:class:`UploadMissing`), its chosen parts still have
         those blobs (:class:`PartsChanged`) and ``condition`` (as :meth:`put_object_if`); drop
         the upload, queue unused parts' and the replaced object's blobs as garbage, store
-        ``events`` in the outbox."""
+        ``events`` in the outbox. ``versioned`` as in :meth:`put_object`."""
         ...
 
     async def uploads_initiated_before(self, cutoff: float, limit: int = 1000) -> list[UploadRecord]:
@@ -494,6 +641,7 @@ class SqsRepository(Protocol):
 
 class MetadataStore(Protocol):
     s3: S3Repository
+    s3_archive: S3ArchiveRepository
     sqs: SqsRepository
     iam: IamRepository
     sns: SnsRepository

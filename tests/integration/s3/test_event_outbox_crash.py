@@ -9,8 +9,8 @@ round number, so each round checks its own keys only.
 
 from __future__ import annotations
 
+import functools
 import json
-import random
 import threading
 import time
 from pathlib import Path
@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.crash import crash_round, fail_fast_client, stored_keys
 from tests.support.server import ServerProcess, start_server
 
 ROUNDS = 3
@@ -26,13 +27,8 @@ BUCKET = "crash-outbox"
 #: Every fourth object is stored as a blob (larger than the 64 KiB inline limit).
 BLOB_EVERY = 4
 BLOB_SIZE = 70 * 1024
-#: Longest wait for the writers to be acknowledged at least once, and for events after a restart.
+#: Longest wait for the events after a restart.
 DEADLINE_SECONDS = 30.0
-
-
-def client(server: ServerProcess, service: str) -> Any:
-    """No retries and short timeouts: a call to a killed server must fail fast, not be retried."""
-    return server.client(service, attempts=0, connect_timeout=2, read_timeout=10)
 
 
 class Writers:
@@ -44,7 +40,7 @@ class Writers:
         self.started = threading.Event()
 
     def run(self, writer: int) -> None:
-        s3 = client(self.server, "s3")
+        s3 = fail_fast_client(self.server, "s3")
         for n in range(10_000):
             key = f"r{self.round_no}/w{writer}/{n}"
             body = b"b" * BLOB_SIZE if n % BLOB_EVERY == 0 else b"i" * 100
@@ -55,17 +51,6 @@ class Writers:
             with self.lock:
                 self.acknowledged.add(key)
             self.started.set()
-
-
-def stored_keys(s3: Any, prefix: str) -> set[str]:
-    keys: set[str] = set()
-    token: dict[str, str] = {}
-    while True:
-        page = s3.list_objects_v2(Bucket=BUCKET, Prefix=prefix, **token)
-        keys |= {item["Key"] for item in page.get("Contents", [])}
-        if not page.get("IsTruncated"):
-            return keys
-        token = {"ContinuationToken": page["NextContinuationToken"]}
 
 
 def receive_events(sqs: Any, url: str, expected: set[str]) -> set[str]:
@@ -95,13 +80,12 @@ def receive_events(sqs: Any, url: str, expected: set[str]) -> set[str]:
 @pytest.mark.slow
 def test_object_and_event_commit_together_across_kill_9(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    rng = random.Random()
     server = start_server(data_dir)
     try:
-        sqs = client(server, "sqs")
+        sqs = fail_fast_client(server, "sqs")
         url = sqs.create_queue(QueueName="crash-outbox")["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        s3 = client(server, "s3")
+        s3 = fail_fast_client(server, "s3")
         s3.create_bucket(Bucket=BUCKET)
         s3.put_bucket_notification_configuration(
             Bucket=BUCKET,
@@ -112,17 +96,10 @@ def test_object_and_event_commit_together_across_kill_9(tmp_path: Path) -> None:
         receive_events(sqs, url, set())  # the s3:TestEvent
         for round_no in range(ROUNDS):
             writers = Writers(server, round_no)
-            threads = [threading.Thread(target=writers.run, args=(i,)) for i in range(WRITERS)]
-            for thread in threads:
-                thread.start()
-            assert writers.started.wait(DEADLINE_SECONDS), "the writers never got going"
-            time.sleep(rng.uniform(0.2, 1.5))
-            server.kill()
-            for thread in threads:
-                thread.join(DEADLINE_SECONDS)
-            server = start_server(data_dir, port=server.port)
-            sqs, s3 = client(server, "sqs"), client(server, "s3")
-            stored = stored_keys(s3, f"r{round_no}/")
+            work = [functools.partial(writers.run, i) for i in range(WRITERS)]
+            server = crash_round(server, work, (0.2, 1.5), started=writers.started)
+            sqs, s3 = fail_fast_client(server, "sqs"), fail_fast_client(server, "s3")
+            stored = set(stored_keys(s3, BUCKET, f"r{round_no}/"))
             delivered = receive_events(sqs, url, stored)
             lost = writers.acknowledged - stored
             assert not lost, f"round {round_no}: acknowledged objects lost: {sorted(lost)[:3]}"

@@ -9,9 +9,9 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
-from tests.support.server import ServerProcess, start_server
+from tests.support.crash import fail_fast_client
+from tests.support.server import start_server
 
 BUCKET = "crash-events"
 WRITERS = 4
@@ -20,10 +20,6 @@ PUTS_PER_WRITER = 100
 KILL_AFTER = 150
 #: Longest wait for the recovered events after the restart.
 RECOVERY_DEADLINE_SECONDS = 20.0
-
-
-def client(server: ServerProcess, service: str) -> Any:
-    return server.client(service, attempts=0, connect_timeout=2, read_timeout=10)
 
 
 def left_in_outbox(data_dir: Path) -> int:
@@ -35,7 +31,7 @@ def test_acknowledged_put_event_is_delivered_after_kill(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     server = start_server(data_dir)
     try:
-        sqs, s3 = client(server, "sqs"), client(server, "s3")
+        sqs, s3 = fail_fast_client(server, "sqs"), fail_fast_client(server, "s3")
         url = sqs.create_queue(QueueName="crash-events")["QueueUrl"]
         arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         s3.create_bucket(Bucket=BUCKET)
@@ -51,7 +47,7 @@ def test_acknowledged_put_event_is_delivered_after_kill(tmp_path: Path) -> None:
         enough = threading.Event()
 
         def writer(number: int) -> None:
-            own = client(server, "s3")
+            own = fail_fast_client(server, "s3")
             for n in range(PUTS_PER_WRITER):
                 key = f"w{number}/{n}"
                 try:
@@ -79,7 +75,7 @@ def test_acknowledged_put_event_is_delivered_after_kill(tmp_path: Path) -> None:
 
     server = start_server(data_dir)
     try:
-        sqs = client(server, "sqs")
+        sqs = fail_fast_client(server, "sqs")
         delivered: set[str] = set()
         deadline = time.monotonic() + RECOVERY_DEADLINE_SECONDS
         while not set(acknowledged) <= delivered and time.monotonic() < deadline:

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import base64
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 from kumoi.storage.blob import crypto
+from tests.support.cli import rotate_keys
 from tests.support.server import ServerProcess, running_server
 
 PART = 5 * 1024 * 1024
@@ -61,15 +60,8 @@ def test_plaintext_objects_stay_readable_and_rotation_rewraps_headers_only(tmp_p
     old_keys = sorted((data_dir / "keys").glob("*.key"))
     assert len(old_keys) == 1
 
-    result = subprocess.run(
-        [sys.executable, "-m", "kumoi", "keys", "rotate", "--data-dir", str(data_dir)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert "rewrapped 3 blobs and 1 inline objects, 0 under unknown keys, 1 old keys removed" in result.stdout
+    report = rotate_keys(data_dir)
+    assert "rewrapped 3 blobs and 1 inline objects, 0 under unknown keys, 1 old keys removed" in report
 
     after = _blob_files(data_dir)
     for path, data in before.items():

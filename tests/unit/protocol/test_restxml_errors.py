@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -26,8 +28,13 @@ CODEC = RestXmlCodec(MODEL)
 def _request(
     method: str, path: str, query: str = "", headers: dict[str, str] | None = None, body: Any = b""
 ) -> HttpRequest:
+    """The request, with the ``Content-MD5`` of a ``bytes`` body an SDK would send (operations
+    such as PutBucketTagging refuse requests without one)."""
+    all_headers = dict(headers or {})
+    if isinstance(body, bytes):
+        all_headers.setdefault("Content-MD5", base64.b64encode(hashlib.md5(body).digest()).decode())
     stream = BytesBody(body) if isinstance(body, bytes) else body
-    return HttpRequest(method, path, query, Headers((headers or {}).items()), stream)
+    return HttpRequest(method, path, query, Headers(all_headers.items()), stream)
 
 
 def _decode(request: HttpRequest) -> DecodedRequest:

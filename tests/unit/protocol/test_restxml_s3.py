@@ -240,6 +240,9 @@ def _normalize(value: Any) -> Any:
 def test_every_operation_round_trips(exchange: Exchange, name: str) -> None:
     operation = MODEL.operation_model(name)
     params = _input_params(operation)
+    if operation.http_checksum and "ContentMD5" in params:
+        # The codec checks a Content-MD5 against the document body: leave it to botocore.
+        del params["ContentMD5"]
     output = _output_values(operation)
     result = exchange.call(name, params, output)
 

@@ -21,13 +21,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from kumoi.storage.meta.contract import (
-    BlobPart,
     BucketExists,
     BucketMissing,
     BucketNotEmpty,
     BucketRecord,
     ConditionFailed,
     ListedObject,
+    ListedVersion,
     ObjectMissing,
     ObjectRecord,
     PartRecord,
@@ -36,13 +36,15 @@ from kumoi.storage.meta.contract import (
     S3EventRow,
     UploadMissing,
     UploadRecord,
+    VersionDelete,
 )
+from kumoi.storage.meta.sqlite import s3_versions
 from kumoi.storage.meta.sqlite.codec import dump_doc, load_doc
 from kumoi.storage.meta.sqlite.engine import Database
 from kumoi.storage.meta.sqlite.keyrange import key_range, range_sql
+from kumoi.storage.meta.sqlite.s3_versions import OBJECT_COLUMNS as _OBJECT_COLUMNS
 
 _BUCKET_COLUMNS = "name, account_id, region, created, config"
-_OBJECT_COLUMNS = "bucket, key, size, etag, last_modified, blob_id, attrs, inline, manifest"
 # A listing reads only what it shows: the attributes it needs come out of the JSON in SQLite (no
 # document decoded per row), and object bytes and manifests are never read (they are the last
 # columns, so a row's other columns are read without walking its overflow pages).
@@ -70,12 +72,12 @@ _PENDING_EVENTS = (
 _FINISH_EVENT = "DELETE FROM s3_event_outbox WHERE row_id = ?"
 
 _GET_OBJECT = f"SELECT {_OBJECT_COLUMNS} FROM objects WHERE bucket = ? AND key = ?"
-_CURRENT = "SELECT etag, blob_id, manifest FROM objects WHERE bucket = ? AND key = ?"
+_CURRENT = "SELECT etag, blob_id, manifest, version_id FROM objects WHERE bucket = ? AND key = ?"
 _UPSERT_OBJECT = (
-    f"INSERT INTO objects ({_OBJECT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    f"INSERT INTO objects ({_OBJECT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (bucket, key) DO UPDATE SET size = excluded.size, etag = excluded.etag, "
     "last_modified = excluded.last_modified, blob_id = excluded.blob_id, inline = excluded.inline, "
-    "attrs = excluded.attrs, manifest = excluded.manifest"
+    "attrs = excluded.attrs, manifest = excluded.manifest, version_id = excluded.version_id"
 )
 _UPDATE_ATTRS = "UPDATE objects SET attrs = ? WHERE bucket = ? AND key = ?"
 _DELETE_OBJECT = f"DELETE FROM objects WHERE bucket = ? AND key = ? RETURNING {_OBJECT_COLUMNS}"
@@ -126,13 +128,18 @@ def _bucket(row: tuple[Any, ...]) -> BucketRecord:
     return BucketRecord(row[0], row[1], row[2], row[3], load_doc(row[4]))
 
 
-def _object(row: tuple[Any, ...]) -> ObjectRecord:
-    manifest = None if row[8] is None else [BlobPart(blob, size) for blob, size in load_manifest(row[8])]
-    return ObjectRecord(row[0], row[1], row[2], row[3], row[4], row[5], row[7], load_doc(row[6]), manifest)
+_object = s3_versions.record_of
 
 
 #: A listing row as a :class:`ListedObject`, built in C (``ListedObject._make`` runs Python code).
 _listed: Callable[[tuple[Any, ...]], ListedObject] = functools.partial(tuple.__new__, ListedObject)
+
+
+def _rows_size(rows: tuple[Any, ...]) -> int:
+    """Bytes of the text and blob values of some rows (what caching them costs, roughly)."""
+    return sum(
+        len(value) for row in rows if row is not None for value in row if isinstance(value, (str, bytes))
+    )
 
 
 def _upload(row: tuple[Any, ...]) -> UploadRecord:
@@ -157,6 +164,7 @@ def _object_row(record: ObjectRecord) -> tuple[Any, ...]:
         dump_doc(record.attrs),
         record.inline,
         manifest,
+        record.version_id,
     )
 
 
@@ -167,7 +175,7 @@ def _blobs_of_row(blob_id: str | None, manifest: str | None) -> list[str]:
 
 
 def _check(current: tuple[Any, ...] | None, condition: PutCondition) -> None:
-    """Raise when ``condition`` does not hold for the current row ``(etag, blob_id, manifest)``."""
+    """Raise when ``condition`` does not hold for the current row ``(etag, blob_id, manifest, ...)``."""
     if condition.if_none_match and current is not None:
         raise ConditionFailed("If-None-Match")
     if condition.if_match is not None:
@@ -187,17 +195,24 @@ def _replace_object(
     record: ObjectRecord,
     condition: PutCondition | None,
     events: Sequence[S3EventRow] = (),
+    versioned: bool = False,
 ) -> None:
     """Upsert ``record`` (checking ``condition``), queue the blobs it no longer references, clear
-    the intents of the blobs it references, store its ``events``. Runs inside a write job."""
+    the intents of the blobs it references, store its ``events``. Runs inside a write job.
+    ``versioned``: keep the version it supersedes (see :func:`s3_versions.supersede`)."""
     row = _object_row(record)
     if conn.execute(_BUCKET_EXISTS, (record.bucket,)).fetchone() is None:
         raise BucketMissing(record.bucket)
     current = conn.execute(_CURRENT, (record.bucket, record.key)).fetchone()
     if condition is not None:
         _check(current, condition)
-    conn.execute(_UPSERT_OBJECT, row)
     new_blobs = record.blob_ids()
+    if versioned:
+        s3_versions.supersede(
+            conn, record.bucket, record.key, record.version_id, record.last_modified, set(new_blobs), current
+        )
+        current = None
+    conn.execute(_UPSERT_OBJECT, row)
     if current is not None:
         kept = set(new_blobs)
         for old in _blobs_of_row(current[1], current[2]):
@@ -241,11 +256,12 @@ class SqliteS3Repository:
         await self._db.write(job)
 
     async def get_bucket(self, name: str) -> BucketRecord | None:
-        def job(conn: sqlite3.Connection) -> BucketRecord | None:
-            row = conn.execute(_GET_BUCKET, (name,)).fetchone()
-            return None if row is None else _bucket(row)
+        def job(conn: sqlite3.Connection) -> tuple[Any, ...] | None:
+            row: tuple[Any, ...] | None = conn.execute(_GET_BUCKET, (name,)).fetchone()
+            return row
 
-        return await self._db.read(job)
+        row = await self._db.read_cached(("bucket", name), job, lambda found: _rows_size((found,)))
+        return None if row is None else _bucket(row)
 
     async def list_buckets(
         self, account_id: str, prefix: str = "", after: str = "", limit: int = 10000
@@ -267,7 +283,9 @@ class SqliteS3Repository:
         def job(conn: sqlite3.Connection) -> bool:
             if conn.execute(_BUCKET_EXISTS, (name,)).fetchone() is None:
                 return False
-            if conn.execute(_ANY_OBJECT, (name,)).fetchone() is not None:
+            if conn.execute(_ANY_OBJECT, (name,)).fetchone() is not None or s3_versions.any_version(
+                conn, name
+            ):
                 raise BucketNotEmpty(name)
             for (upload_id,) in conn.execute(_BUCKET_UPLOADS, (name,)).fetchall():
                 _drop_upload(conn, upload_id, set(), 0.0)
@@ -276,13 +294,20 @@ class SqliteS3Repository:
 
         return await self._db.write(job)
 
-    async def put_object(self, record: ObjectRecord, *, events: Sequence[S3EventRow] = ()) -> None:
-        await self._db.write(lambda conn: _replace_object(conn, record, None, events))
+    async def put_object(
+        self, record: ObjectRecord, *, events: Sequence[S3EventRow] = (), versioned: bool = False
+    ) -> None:
+        await self._db.write(lambda conn: _replace_object(conn, record, None, events, versioned))
 
     async def put_object_if(
-        self, record: ObjectRecord, condition: PutCondition, *, events: Sequence[S3EventRow] = ()
+        self,
+        record: ObjectRecord,
+        condition: PutCondition,
+        *,
+        events: Sequence[S3EventRow] = (),
+        versioned: bool = False,
     ) -> None:
-        await self._db.write(lambda conn: _replace_object(conn, record, condition, events))
+        await self._db.write(lambda conn: _replace_object(conn, record, condition, events, versioned))
 
     async def get_object(self, bucket: str, key: str) -> ObjectRecord | None:
         def job(conn: sqlite3.Connection) -> ObjectRecord | None:
@@ -294,14 +319,17 @@ class SqliteS3Repository:
     async def get_bucket_and_object(
         self, bucket: str, key: str
     ) -> tuple[BucketRecord | None, ObjectRecord | None]:
-        def job(conn: sqlite3.Connection) -> tuple[BucketRecord | None, ObjectRecord | None]:
+        def job(conn: sqlite3.Connection) -> tuple[Any, Any]:
             bucket_row = conn.execute(_GET_BUCKET, (bucket,)).fetchone()
             if bucket_row is None:
                 return None, None
-            row = conn.execute(_GET_OBJECT, (bucket, key)).fetchone()
-            return _bucket(bucket_row), None if row is None else _object(row)
+            return bucket_row, conn.execute(_GET_OBJECT, (bucket, key)).fetchone()
 
-        return await self._db.read(job)
+        # Rows, not records, are cached: records are mutable, rows are not (see Database.read_cached).
+        bucket_row, row = await self._db.read_cached(("bucket+object", bucket, key), job, _rows_size)
+        if bucket_row is None:
+            return None, None
+        return _bucket(bucket_row), None if row is None else _object(row)
 
     async def delete_object(
         self, bucket: str, key: str, *, events: Sequence[S3EventRow] = ()
@@ -354,6 +382,101 @@ class SqliteS3Repository:
             return list(map(_listed, conn.execute(sql, params)))
 
         return await self._db.read(job)
+
+    # Versions
+
+    async def get_version(self, bucket: str, key: str, version_id: str | None) -> ObjectRecord | None:
+        return await self._db.read(lambda conn: s3_versions.get_version(conn, bucket, key, version_id))
+
+    async def latest_version(self, bucket: str, key: str) -> ObjectRecord | None:
+        return await self._db.read(lambda conn: s3_versions.latest_version(conn, bucket, key))
+
+    async def add_delete_marker(self, marker: ObjectRecord, *, events: Sequence[S3EventRow] = ()) -> None:
+        def job(conn: sqlite3.Connection) -> None:
+            if conn.execute(_BUCKET_EXISTS, (marker.bucket,)).fetchone() is None:
+                raise BucketMissing(marker.bucket)
+            s3_versions.add_marker(conn, marker)
+            _insert_events(conn, events)
+
+        await self._db.write(job)
+
+    async def delete_version(
+        self,
+        bucket: str,
+        key: str,
+        version_id: str | None,
+        *,
+        expect: Mapping[str, Any] | None = None,
+        events: Sequence[S3EventRow] = (),
+    ) -> ObjectRecord | None:
+        def job(conn: sqlite3.Connection) -> ObjectRecord | None:
+            removed = s3_versions.delete_version(conn, bucket, key, version_id, expect)
+            if removed is not None:
+                _insert_events(conn, events)
+            return removed
+
+        return await self._db.write(job)
+
+    async def delete_versions(
+        self,
+        bucket: str,
+        deletes: Sequence[VersionDelete],
+        *,
+        events: Mapping[int, Sequence[S3EventRow]] | None = None,
+    ) -> list[ObjectRecord | None]:
+        chosen = events or {}
+
+        def job(conn: sqlite3.Connection) -> list[ObjectRecord | None]:
+            if (
+                any(entry.marker for entry in deletes)
+                and conn.execute(_BUCKET_EXISTS, (bucket,)).fetchone() is None
+            ):
+                raise BucketMissing(bucket)
+            done: list[ObjectRecord | None] = []
+            for index, entry in enumerate(deletes):
+                result: ObjectRecord | None
+                if entry.marker is not None:
+                    s3_versions.add_marker(conn, entry.marker)
+                    result = entry.marker
+                else:
+                    result = s3_versions.delete_version(
+                        conn, bucket, entry.key, entry.version_id, entry.expect
+                    )
+                if result is not None:
+                    _insert_events(conn, chosen.get(index, ()))
+                done.append(result)
+            return done
+
+        return await self._db.write(job)
+
+    async def patch_version_attrs(
+        self,
+        bucket: str,
+        key: str,
+        version_id: str | None,
+        changes: Mapping[str, Any],
+        *,
+        expect: Mapping[str, Any] | None = None,
+        events: Sequence[S3EventRow] = (),
+    ) -> ObjectRecord:
+        def job(conn: sqlite3.Connection) -> ObjectRecord:
+            record = s3_versions.patch_attrs(conn, bucket, key, version_id, changes, expect)
+            _insert_events(conn, events)
+            return record
+
+        return await self._db.write(job)
+
+    async def list_versions(
+        self,
+        bucket: str,
+        prefix: str = "",
+        key_marker: str = "",
+        version_marker: str = "",
+        limit: int = 1000,
+    ) -> list[ListedVersion]:
+        return await self._db.read(
+            lambda conn: s3_versions.list_versions(conn, bucket, prefix, key_marker, version_marker, limit)
+        )
 
     # Multipart uploads
 
@@ -443,6 +566,7 @@ class SqliteS3Repository:
         condition: PutCondition | None = None,
         *,
         events: Sequence[S3EventRow] = (),
+        versioned: bool = False,
     ) -> None:
         chosen = record.blob_ids()
 
@@ -452,7 +576,7 @@ class SqliteS3Repository:
             current = {blob_id for _number, blob_id in conn.execute(_PART_BLOBS, (upload_id,))}
             if not current.issuperset(chosen):
                 raise PartsChanged(upload_id)
-            _replace_object(conn, record, condition, events)
+            _replace_object(conn, record, condition, events, versioned)
             _drop_upload(conn, upload_id, set(chosen), record.last_modified)
 
         await self._db.write(job)

@@ -192,6 +192,45 @@ MIGRATIONS: tuple[Migration, ...] = (
         "CREATE INDEX sqs_move_tasks_by_source ON sqs_move_tasks (source_arn, task_id)",
         "CREATE INDEX sqs_move_tasks_by_status ON sqs_move_tasks (status)",
     ),
+    # S3 versioning: the current version's id in ``objects`` (NULL: the null version), and every
+    # noncurrent version and delete marker in ``object_versions``; ``seq`` (the rowid: one more
+    # than the largest, which is all the order needs) grows with each row inserted, so a key's
+    # versions read newest first in (bucket, key, seq DESC) order.
+    (
+        "ALTER TABLE objects ADD COLUMN version_id TEXT",
+        """CREATE TABLE object_versions (
+            seq INTEGER PRIMARY KEY,
+            bucket TEXT NOT NULL,
+            key TEXT NOT NULL,
+            version_id TEXT,
+            delete_marker INTEGER NOT NULL,
+            superseded REAL,
+            size INTEGER NOT NULL,
+            etag TEXT NOT NULL,
+            last_modified REAL NOT NULL,
+            blob_id TEXT,
+            attrs TEXT NOT NULL,
+            manifest TEXT,
+            inline BLOB
+        )""",
+        "CREATE INDEX object_versions_order ON object_versions (bucket, key, seq DESC)",
+        "CREATE INDEX object_versions_by_id ON object_versions (bucket, key, version_id)",
+    ),
+    # S3 archive restores (lifecycle and archive tiers): pending until ready_at, then holding the
+    # restored copy's blobs (``manifest``) until expires_at.
+    (
+        """CREATE TABLE s3_restores (
+            archive_id TEXT PRIMARY KEY,
+            bucket TEXT NOT NULL,
+            key TEXT NOT NULL,
+            version_id TEXT,
+            ready_at REAL NOT NULL,
+            expires_at REAL,
+            manifest TEXT
+        )""",
+        "CREATE INDEX s3_restores_pending ON s3_restores (ready_at) WHERE expires_at IS NULL",
+        "CREATE INDEX s3_restores_expiring ON s3_restores (expires_at) WHERE expires_at IS NOT NULL",
+    ),
 )
 
 

@@ -8,11 +8,13 @@ from kumoi.core.clock import Clock
 from kumoi.storage.faults import NO_FAULTS, FaultPlan
 from kumoi.storage.meta.contract import S3Repository, SqsRepository
 from kumoi.storage.meta.contract_iam import IamRepository
+from kumoi.storage.meta.contract_s3_archive import S3ArchiveRepository
 from kumoi.storage.meta.contract_sns import SnsRepository
 from kumoi.storage.meta.sqlite.blobs import SqliteBlobLedger
 from kumoi.storage.meta.sqlite.engine import READERS, Database
 from kumoi.storage.meta.sqlite.iam import SqliteIamRepository
 from kumoi.storage.meta.sqlite.s3 import SqliteS3Repository
+from kumoi.storage.meta.sqlite.s3_archive import SqliteS3ArchiveRepository
 from kumoi.storage.meta.sqlite.schema import MIGRATIONS
 from kumoi.storage.meta.sqlite.sns import SqliteSnsRepository
 from kumoi.storage.meta.sqlite.sqs import SqliteSqsRepository
@@ -26,6 +28,7 @@ class SqliteMetadataStore:
     ) -> None:
         self.db = Database(path, MIGRATIONS, readers=readers, faults=faults)
         self.s3: S3Repository = SqliteS3Repository(self.db)
+        self.s3_archive: S3ArchiveRepository = SqliteS3ArchiveRepository(self.db)
         self.sqs: SqsRepository = SqliteSqsRepository(self.db, clock)
         self.iam: IamRepository = SqliteIamRepository(self.db)
         self.sns: SnsRepository = SqliteSnsRepository(self.db)

@@ -1,0 +1,130 @@
+"""ListObjectVersions through boto3: S3's order, markers and pages, prefixes and delimiters,
+URL encoding; and ListObjects hiding delete markers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.integration.s3.conftest import error_of, unique
+
+KEYS = ["b", "a/2", "a/1", "\u00e9", "c", "a%20b"]
+
+
+@pytest.fixture
+def populated(s3: Any) -> tuple[str, list[tuple[str, str, bool, bool]]]:
+    """A versioned bucket with 3 versions of each key and a delete marker on ``c``; and the
+    expected listing: (key, version id, is latest, delete marker), in S3's order."""
+    name = unique("vlist")
+    s3.create_bucket(Bucket=name)
+    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    expected: dict[str, list[tuple[str, str, bool, bool]]] = {}
+    for key in KEYS:
+        ids = [s3.put_object(Bucket=name, Key=key, Body=key.encode())["VersionId"] for _ in range(3)]
+        expected[key] = [(key, v, n == 0, False) for n, v in enumerate(reversed(ids))]
+    marker = s3.delete_object(Bucket=name, Key="c")["VersionId"]
+    expected["c"] = [("c", marker, True, True)] + [(k, v, False, dm) for k, v, _latest, dm in expected["c"]]
+    ordered = [entry for key in sorted(expected, key=lambda k: k.encode()) for entry in expected[key]]
+    return name, ordered
+
+
+def entries(page: dict[str, Any]) -> list[tuple[str, str, bool, bool]]:
+    """A page's versions and markers in S3's order (the SDK hands them over as two lists)."""
+    found = [
+        (v["Key"], v["VersionId"], v["IsLatest"], False, v["LastModified"]) for v in page.get("Versions", [])
+    ]
+    found += [
+        (m["Key"], m["VersionId"], m["IsLatest"], True, m["LastModified"])
+        for m in page.get("DeleteMarkers", [])
+    ]
+    # Within a key, newest first: the latest entry first, then by time (equal times keep order).
+    found.sort(key=lambda e: (e[0].encode(), not e[2], -e[4].timestamp()))
+    return [e[:4] for e in found]
+
+
+def test_full_listing_order(s3: Any, populated: tuple[str, list[Any]]) -> None:
+    name, expected = populated
+    page = s3.list_object_versions(Bucket=name)
+    assert page["IsTruncated"] is False
+    got = entries(page)
+    assert sorted(got) == sorted(expected)
+    assert [e[0] for e in got] == [e[0] for e in expected]
+    latest = {(k, v) for k, v, is_latest, _dm in expected if is_latest}
+    assert {(k, v) for k, v, is_latest, _dm in got if is_latest} == latest
+
+
+def test_pages_resume_from_markers(s3: Any, populated: tuple[str, list[Any]]) -> None:
+    name, expected = populated
+    for size in (1, 2, 5):
+        walked: list[tuple[str, str]] = []
+        params: dict[str, Any] = {"Bucket": name, "MaxKeys": size}
+        for _ in range(len(expected) + 2):
+            page = s3.list_object_versions(**params)
+            items = [(v["Key"], v["VersionId"]) for v in page.get("Versions", [])]
+            items += [(m["Key"], m["VersionId"]) for m in page.get("DeleteMarkers", [])]
+            assert len(items) <= size
+            walked += items
+            if not page["IsTruncated"]:
+                break
+            params["KeyMarker"] = page["NextKeyMarker"]
+            params["VersionIdMarker"] = page["NextVersionIdMarker"]
+        assert sorted(walked) == sorted((k, v) for k, v, _l, _d in expected)
+        assert [k for k, _v in walked] == [k for k, _v, _l, _d in expected]
+
+
+def test_paginator_walks_everything(s3: Any, populated: tuple[str, list[Any]]) -> None:
+    name, expected = populated
+    seen = 0
+    for page in s3.get_paginator("list_object_versions").paginate(
+        Bucket=name, PaginationConfig={"PageSize": 4}
+    ):
+        seen += len(page.get("Versions", [])) + len(page.get("DeleteMarkers", []))
+    assert seen == len(expected)
+
+
+def test_key_marker_alone_skips_the_whole_key(s3: Any, populated: tuple[str, list[Any]]) -> None:
+    name, _expected = populated
+    page = s3.list_object_versions(Bucket=name, KeyMarker="b")
+    assert {e[0] for e in entries(page)} == {"c", "\u00e9"}
+    assert page["KeyMarker"] == "b"
+
+
+def test_version_marker_needs_a_key_marker(s3: Any, populated: tuple[str, list[Any]]) -> None:
+    name, _expected = populated
+    with pytest.raises(ClientError) as excinfo:
+        s3.list_object_versions(Bucket=name, VersionIdMarker="x" * 32)
+    assert error_of(excinfo) == ("InvalidArgument", 400)
+
+
+def test_prefix_and_delimiter(s3: Any, populated: tuple[str, list[Any]]) -> None:
+    name, _expected = populated
+    page = s3.list_object_versions(Bucket=name, Delimiter="/")
+    assert [p["Prefix"] for p in page["CommonPrefixes"]] == ["a/"]
+    assert "a/1" not in {v["Key"] for v in page["Versions"]}
+    page = s3.list_object_versions(Bucket=name, Prefix="a/")
+    assert [v["Key"] for v in page["Versions"]] == ["a/1"] * 3 + ["a/2"] * 3
+    # A page that ends on a common prefix resumes after everything under it.
+    first = s3.list_object_versions(Bucket=name, Delimiter="/", MaxKeys=4)  # a%20b x3, then a/
+    assert first["CommonPrefixes"] == [{"Prefix": "a/"}] and first["NextKeyMarker"] == "a/"
+    assert "NextVersionIdMarker" not in first
+    rest = s3.list_object_versions(Bucket=name, Delimiter="/", KeyMarker="a/")
+    assert "CommonPrefixes" not in rest
+    assert {v["Key"] for v in rest["Versions"]} == {"b", "c", "\u00e9"}
+
+
+def test_url_encoding(s3: Any, populated: tuple[str, list[Any]]) -> None:
+    name, _expected = populated
+    raw = s3.list_object_versions(Bucket=name, Prefix="a%", EncodingType="url")
+    assert raw["EncodingType"] == "url"
+    # Asked for by the caller, the encoding stays (botocore decodes only what it asked for itself).
+    assert {v["Key"] for v in raw["Versions"]} == {"a%2520b"}
+    assert s3.list_object_versions(Bucket=name, Prefix="a%")["Versions"][0]["Key"] == "a%20b"
+
+
+def test_list_objects_hides_delete_markers(s3: Any, populated: tuple[str, list[Any]]) -> None:
+    name, _expected = populated
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=name)["Contents"]]
+    assert keys == sorted((k for k in KEYS if k != "c"), key=lambda k: k.encode())
+    assert [o["Key"] for o in s3.list_objects(Bucket=name)["Contents"]] == keys
