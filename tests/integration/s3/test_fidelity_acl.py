@@ -7,33 +7,16 @@ owner's."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
 from tests.integration.iam.conftest import Account, unique
-from tests.support.server import ServerProcess, running_server
+from tests.integration.s3.account_fixtures import owner, server, visitor
 
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """A server that enforces IAM for no account (tests switch accounts on) and lets any 12-digit
-    key in as that account's root."""
-    data_dir = tmp_path_factory.mktemp("kumoi-fidelity-acl") / "data"
-    with running_server(data_dir, args=("--accept-any-key",)) as process:
-        yield process
-
-
-@pytest.fixture
-def owner(server: ServerProcess) -> Account:
-    return Account(server.endpoint)
-
-
-@pytest.fixture
-def visitor(server: ServerProcess) -> Account:
-    return Account(server.endpoint)
+__all__ = ["owner", "server", "visitor"]
 
 
 def denied(call: Callable[..., Any], **kwargs: Any) -> None:
