@@ -93,6 +93,11 @@ class Gate:
         self.enforcement = Enforcement(settings.enforce_iam, settings.enforce_iam_accounts)
         self._deps = deps
         self._engine: IamAuthorizer | None = None
+        from kumoi.runtime.wiring import iam
+
+        #: Each access key's last use (service, region, time), for GetAccessKeyLastUsed and the
+        #: credential report: recorded for every signed request, enforced or not.
+        self._last_used = iam.directory(deps).last_used
 
     def engine(self) -> IamAuthorizer:
         """The IAM policy engine, built on first need."""
@@ -103,6 +108,9 @@ class Gate:
         return self._engine
 
     async def authorize(self, context: RequestContext, params: Mapping[str, Any]) -> None:
+        caller = context.caller
+        if caller.account_id:
+            self._last_used[caller.access_key_id] = (context.service, context.region, self._deps.clock.now())
         if self.enforcement.active:
             await self._evaluate(context, params)
             return

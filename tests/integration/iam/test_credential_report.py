@@ -133,6 +133,21 @@ def test_report_lifecycle_and_columns(clocked: ServerProcess) -> None:
     assert row["cert_2_last_rotated"] == "N/A"
 
 
+def test_key_use_is_recorded_for_every_service(clocked: ServerProcess) -> None:
+    iam = make_client(clocked.endpoint, "iam")
+    name = unique("worker")
+    iam.create_user(UserName=name)
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    assert iam.get_access_key_last_used(AccessKeyId=key["AccessKeyId"])["AccessKeyLastUsed"] == {
+        "ServiceName": "N/A",
+        "Region": "N/A",
+    }
+    make_client(clocked.endpoint, "sqs", key["AccessKeyId"], key["SecretAccessKey"]).list_queues()
+    used = iam.get_access_key_last_used(AccessKeyId=key["AccessKeyId"])["AccessKeyLastUsed"]
+    assert (used["ServiceName"], used["Region"]) == ("sqs", "us-east-1")
+    assert isinstance(used["LastUsedDate"], datetime)
+
+
 def test_report_survives_restart_then_expires(
     clocked: ServerProcess, data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

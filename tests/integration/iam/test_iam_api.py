@@ -321,7 +321,7 @@ def test_access_keys(iam: Any, client_factory: Callable[..., Any]) -> None:
     )
     assert sts.get_caller_identity()["Arn"] == f"arn:aws:iam::000000000000:user/{name}"
     last = iam.get_access_key_last_used(AccessKeyId=first["AccessKeyId"])
-    assert last["UserName"] == name and last["AccessKeyLastUsed"]["ServiceName"] == "N/A"
+    assert last["UserName"] == name and last["AccessKeyLastUsed"]["ServiceName"] == "sts"
     iam.update_access_key(UserName=name, AccessKeyId=first["AccessKeyId"], Status="Inactive")
     with pytest.raises(ClientError) as caught:
         sts.get_caller_identity()
