@@ -48,6 +48,15 @@ def _invalid(message: str, name: str = "", value: object = "") -> ServiceError:
     return ServiceError("InvalidArgument", message, status=400)
 
 
+def _positive_days(action: dict[str, Any], member: str, action_name: str) -> None:
+    """``action[member]`` must be there (MalformedXML) and a positive integer (InvalidArgument)."""
+    if member not in action:
+        raise errors.malformed_xml()
+    if int(action[member]) <= 0:
+        message = f"'{member}' for {action_name} action must be a positive integer"
+        raise _invalid(message, member, action[member])
+
+
 def _epoch(value: Any) -> float:
     if isinstance(value, datetime):
         moment = value if value.tzinfo else value.replace(tzinfo=UTC)
@@ -91,8 +100,8 @@ def _check_expiration(rule: dict[str, Any]) -> None:
     given = [member for member in ("Days", "Date", "ExpiredObjectDeleteMarker") if member in action]
     if len(given) != 1:
         raise errors.malformed_xml()
-    if "Days" in action and int(action["Days"]) <= 0:
-        raise _invalid("'Days' for Expiration action must be a positive integer", "Days", action["Days"])
+    if "Days" in action:
+        _positive_days(action, "Days", "Expiration")
     if "Date" in action:
         action["Date"] = _epoch(action["Date"])
     if action.get("ExpiredObjectDeleteMarker") and rule_filter(rule)["Tags"]:
@@ -159,14 +168,7 @@ def _check_noncurrent(rule: dict[str, Any]) -> None:
     action = rule.get("NoncurrentVersionExpiration")
     if action is None:
         return
-    if "NoncurrentDays" not in action:
-        raise errors.malformed_xml()
-    if int(action["NoncurrentDays"]) <= 0:
-        raise _invalid(
-            "'NoncurrentDays' for NoncurrentVersionExpiration action must be a positive integer",
-            "NoncurrentDays",
-            action["NoncurrentDays"],
-        )
+    _positive_days(action, "NoncurrentDays", "NoncurrentVersionExpiration")
     newer = action.get("NewerNoncurrentVersions")
     if newer is not None and not 1 <= int(newer) <= MAX_NEWER_NONCURRENT:
         raise _invalid(
@@ -180,14 +182,7 @@ def _check_abort(rule: dict[str, Any]) -> None:
     action = rule.get("AbortIncompleteMultipartUpload")
     if action is None:
         return
-    if "DaysAfterInitiation" not in action:
-        raise errors.malformed_xml()
-    if int(action["DaysAfterInitiation"]) <= 0:
-        raise _invalid(
-            "'DaysAfterInitiation' for AbortIncompleteMultipartUpload action must be a positive integer",
-            "DaysAfterInitiation",
-            action["DaysAfterInitiation"],
-        )
+    _positive_days(action, "DaysAfterInitiation", "AbortIncompleteMultipartUpload")
     if rule_filter(rule)["Tags"]:
         raise errors.invalid_request("AbortIncompleteMultipartUpload cannot be specified with Tags.")
 
