@@ -46,6 +46,12 @@ def msg(body: str = "hello", visible_at: float = NOW, group: str | None = None) 
     )
 
 
+def stored(message: MessageRecord) -> int:
+    """The sequence a receipt handle names the message by."""
+    assert message.sequence is not None
+    return message.sequence
+
+
 async def new_queue(env: Env, name: str = "q") -> int:
     record = await env.meta.sqs.create_queue(queue(name))
     assert record.queue_id is not None
@@ -179,11 +185,11 @@ def test_delete_message_needs_current_receipt(contract: Runner) -> None:
         (first,) = await sqs.receive(qid, NOW, 1, 30.0, False)
         (second,) = await sqs.receive(qid, NOW + 31, 1, 30.0, False)
         assert first.receipt and second.receipt
-        assert await sqs.delete_message(qid, first.message_id, first.receipt) is False  # stale
-        assert await sqs.delete_message(qid, first.message_id, "forged") is False
-        assert await sqs.delete_message(qid + 1, first.message_id, second.receipt) is False
-        assert await sqs.delete_message(qid, second.message_id, second.receipt) is True
-        assert await sqs.delete_message(qid, second.message_id, second.receipt) is False
+        assert await sqs.delete_message(qid, stored(first), first.receipt) is False  # stale
+        assert await sqs.delete_message(qid, stored(first), "forged") is False
+        assert await sqs.delete_message(qid + 1, stored(first), second.receipt) is False
+        assert await sqs.delete_message(qid, stored(second), second.receipt) is True
+        assert await sqs.delete_message(qid, stored(second), second.receipt) is False
         assert await sqs.count_messages(qid, NOW + 31) == (0, 0, 0)
 
     contract(body)
@@ -198,11 +204,11 @@ def test_change_visibility(contract: Runner) -> None:
         (m,) = await sqs.receive(qid, now, 1, 30.0, False)
         assert m.receipt
         changed, missing = VisibilityChange.CHANGED, VisibilityChange.NOT_FOUND
-        assert await sqs.change_visibility(qid, m.message_id, "stale", now) is missing
-        assert await sqs.change_visibility(qid, m.message_id, m.receipt, now + 100) is changed
+        assert await sqs.change_visibility(qid, stored(m), "stale", now) is missing
+        assert await sqs.change_visibility(qid, stored(m), m.receipt, now + 100) is changed
         assert await sqs.receive(qid, now + 50, 1, 30.0, False) == []
-        assert await sqs.change_visibility(qid, m.message_id, m.receipt, now) is changed  # visible again
-        not_in_flight = await sqs.change_visibility(qid, m.message_id, m.receipt, now + 5)
+        assert await sqs.change_visibility(qid, stored(m), m.receipt, now) is changed  # visible again
+        not_in_flight = await sqs.change_visibility(qid, stored(m), m.receipt, now + 5)
         assert not_in_flight is VisibilityChange.NOT_IN_FLIGHT
         (back,) = await sqs.receive(qid, now, 1, 30.0, False)
         assert back.message_id == m.message_id and back.receive_count == 2
@@ -246,7 +252,7 @@ def test_fifo_group_in_flight_blocks_the_group(contract: Runner) -> None:
         assert await sqs.receive(qid, NOW, 10, 30.0, True) == []
         (a1,) = first
         assert a1.receipt
-        assert await sqs.delete_message(qid, a1.message_id, a1.receipt)
+        assert await sqs.delete_message(qid, stored(a1), a1.receipt)
         assert [m.body for m in await sqs.receive(qid, NOW, 10, 30.0, True)] == ["a2", "a3"]
 
     contract(body)
@@ -263,10 +269,10 @@ def test_fifo_claims_only_the_visible_run_at_the_head_of_a_group(contract: Runne
         a0, a1 = batch[0], batch[1]
         assert a0.receipt and a1.receipt
         # a1 becomes visible again while a0 is still in flight: the group stays blocked.
-        assert await sqs.change_visibility(qid, a1.message_id, a1.receipt, now) is VisibilityChange.CHANGED
+        assert await sqs.change_visibility(qid, stored(a1), a1.receipt, now) is VisibilityChange.CHANGED
         assert await sqs.receive(qid, now, 10, 30.0, True) == []
         # With a0 gone, a1 heads the group and is claimable, but a2 (in flight) stops the run.
-        assert await sqs.delete_message(qid, a0.message_id, a0.receipt)
+        assert await sqs.delete_message(qid, stored(a0), a0.receipt)
         assert [m.body for m in await sqs.receive(qid, now, 10, 30.0, True)] == ["a1"]
         # Once everything timed out, the group restarts from its head, in order.
         again = await sqs.receive(qid, now + 31, 10, 30.0, True)
@@ -299,7 +305,7 @@ def test_fifo_deduplication_within_the_window(contract: Runner) -> None:
         assert sent[0] == sent[1] and sent[2][0] == other.message_id
         # Still deduplicated after the first one is deleted, but not after the window.
         (got, _y) = await sqs.receive(qid, NOW, 10, 30.0, True)
-        assert got.receipt and await sqs.delete_message(qid, got.message_id, got.receipt)
+        assert got.receipt and await sqs.delete_message(qid, stored(got), got.receipt)
         later = msg("x", group="G")
         later.dedup_key, later.sent_at = later.dedup_id, NOW + 299
         assert await sqs.send(qid, [later], dedup_window=300) == [sent[0]]
@@ -370,7 +376,7 @@ def test_batch_deletes_and_visibility_changes(contract: Runner) -> None:
         qid = await new_queue(env)
         await sqs.send(qid, [msg(visible_at=now - 1) for _ in range(3)])
         got = await sqs.receive(qid, now, 3, 30.0, False)
-        handles = [(m.message_id, m.receipt or "") for m in got]
+        handles = [(stored(m), m.receipt or "") for m in got]
         changes = [(handles[0][0], handles[0][1], now + 100), (handles[1][0], "stale", now)]
         outcomes = await sqs.change_visibilities(qid, changes)
         assert outcomes == [VisibilityChange.CHANGED, VisibilityChange.NOT_FOUND]
@@ -411,7 +417,7 @@ def test_receive_attempt_replays_untouched_claims(contract: Runner) -> None:
         assert await sqs.receive(qid, NOW + 10, 2, 30.0, True, attempt=ReceiveAttempt("a-2", NOW + 300)) == []
         # A deleted message ends the replay.
         assert first[0].receipt is not None
-        assert await sqs.delete_message(qid, first[0].message_id, first[0].receipt)
+        assert await sqs.delete_message(qid, stored(first[0]), first[0].receipt)
         assert await sqs.receive(qid, NOW + 11, 2, 30.0, True, attempt=attempt) == []
         # Past the attempt's expiry the id starts afresh.
         late = await sqs.receive(qid, NOW + 301, 2, 30.0, True, attempt=attempt)

@@ -95,6 +95,12 @@ def _queue_id(queue: QueueRecord) -> int:
     return queue.queue_id
 
 
+def _sequence(message: MessageRecord) -> int:
+    """Where a message is stored: known once it is (a handed-out message's store settles first)."""
+    assert message.sequence is not None
+    return message.sequence
+
+
 def _encode_token(name: str) -> str:
     return base64.urlsafe_b64encode(name.encode()).decode()
 
@@ -396,7 +402,7 @@ class SqsProvider:
         now = self._clock.now()
         try:
             await self._repo.change_visibilities(
-                queue_id, [(record.message_id, record.receipt or "", now) for record in records]
+                queue_id, [(_sequence(record), record.receipt or "", now) for record in records]
             )
         except Exception as exc:  # they become visible when their visibility timeout ends
             log.warning("SQS: could not give back messages handed to a receiver that went away: %r", exc)
@@ -490,7 +496,7 @@ class SqsProvider:
         if waiter is not None:
             self._waiters.withdraw(queue_id, waiter)
         messages = [
-            message_output(m, receipt_handle(m.message_id, m.receipt or ""), system_names, attribute_names)
+            message_output(m, receipt_handle(_sequence(m), m.receipt or ""), system_names, attribute_names)
             for m in claimed
         ]
         return {"Messages": messages} if messages else {}
@@ -508,9 +514,9 @@ class SqsProvider:
 
     async def delete_message(self, ctx: RequestContext, request: Mapping[str, Any]) -> dict[str, Any]:
         queue = await self._queues.by_url(request["QueueUrl"])
-        message_id, token = parse_receipt(request["ReceiptHandle"])
+        sequence, token = parse_receipt(request["ReceiptHandle"])
         # A stale handle (the message was received again since) deletes nothing, and succeeds.
-        if await self._repo.delete_message(_queue_id(queue), message_id, token) and _is_fifo(queue):
+        if await self._repo.delete_message(_queue_id(queue), sequence, token) and _is_fifo(queue):
             self._waiters.notify(_queue_id(queue))
         return {}
 
@@ -519,7 +525,7 @@ class SqsProvider:
         entries = request["Entries"]
         check_batch(entries, "DeleteMessageBatchRequestEntry")
         failed: list[dict[str, Any]] = []
-        valid: list[tuple[str, tuple[str, str]]] = []
+        valid: list[tuple[str, tuple[int, str]]] = []
         for entry in entries:
             try:
                 valid.append((entry["Id"], parse_receipt(entry["ReceiptHandle"])))
@@ -536,10 +542,10 @@ class SqsProvider:
     ) -> dict[str, Any]:
         queue = await self._queues.by_url(request["QueueUrl"])
         handle = request["ReceiptHandle"]
-        message_id, token = parse_receipt(handle)
+        sequence, token = parse_receipt(handle)
         timeout = _int_param(request, "VisibilityTimeout", 0, limits.MAX_VISIBILITY_TIMEOUT, 0)
         outcome = await self._repo.change_visibility(
-            _queue_id(queue), message_id, token, self._clock.now() + timeout
+            _queue_id(queue), sequence, token, self._clock.now() + timeout
         )
         _raise_for_visibility(outcome, handle)
         self._waiters.notify(_queue_id(queue))
@@ -553,12 +559,12 @@ class SqsProvider:
         check_batch(entries, "ChangeMessageVisibilityBatchRequestEntry")
         now = self._clock.now()
         failed: list[dict[str, Any]] = []
-        valid: list[tuple[dict[str, Any], tuple[str, str, float]]] = []
+        valid: list[tuple[dict[str, Any], tuple[int, str, float]]] = []
         for entry in entries:
             try:
-                message_id, token = parse_receipt(entry["ReceiptHandle"])
+                sequence, token = parse_receipt(entry["ReceiptHandle"])
                 timeout = _int_param(entry, "VisibilityTimeout", 0, limits.MAX_VISIBILITY_TIMEOUT, 0)
-                valid.append((entry, (message_id, token, now + timeout)))
+                valid.append((entry, (sequence, token, now + timeout)))
             except ServiceError as error:
                 failed.append(failure(entry["Id"], error))
         successful: list[dict[str, Any]] = []

@@ -572,24 +572,24 @@ class SqsRepository(Protocol):
         when a long poll that found nothing should look again."""
         ...
 
-    async def delete_message(self, queue_id: int, message_id: str, receipt: str) -> bool:
-        """Delete the message if ``receipt`` is its current receipt token."""
+    async def delete_message(self, queue_id: int, sequence: int, receipt: str) -> bool:
+        """Delete the message stored as ``sequence`` if ``receipt`` is its current receipt token."""
         ...
 
-    async def delete_messages(self, queue_id: int, receipts: list[tuple[str, str]]) -> list[bool]:
-        """:meth:`delete_message` for several (message id, receipt) pairs in one transaction."""
+    async def delete_messages(self, queue_id: int, receipts: list[tuple[int, str]]) -> list[bool]:
+        """:meth:`delete_message` for several (sequence, receipt) pairs in one transaction."""
         ...
 
     async def change_visibility(
-        self, queue_id: int, message_id: str, receipt: str, visible_at: float
+        self, queue_id: int, sequence: int, receipt: str, visible_at: float
     ) -> VisibilityChange:
         """Set ``visible_at`` if ``receipt`` is current and the message is in flight."""
         ...
 
     async def change_visibilities(
-        self, queue_id: int, changes: list[tuple[str, str, float]]
+        self, queue_id: int, changes: list[tuple[int, str, float]]
     ) -> list[VisibilityChange]:
-        """:meth:`change_visibility` for several (message id, receipt, visible_at) in one transaction."""
+        """:meth:`change_visibility` for several (sequence, receipt, visible_at) in one transaction."""
         ...
 
     async def count_messages(self, queue_id: int, now: float) -> tuple[int, int, int]:

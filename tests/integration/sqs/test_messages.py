@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
 from collections.abc import Callable
@@ -116,6 +117,18 @@ def test_stale_receipt_handle_does_not_delete(
         sqs.delete_message(QueueUrl=url, ReceiptHandle="garbage")
     with aws_error("InvalidParameterValue"):
         sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=second, VisibilityTimeout=43201)
+
+
+def test_handle_of_an_earlier_version_is_stale(sqs: Any, queue: Callable[..., str]) -> None:
+    """A handle in the format earlier kumoi versions issued (message id and token) is accepted
+    as a stale one: deleting with it succeeds and deletes nothing."""
+    url = queue(VisibilityTimeout="0")
+    sqs.send_message(QueueUrl=url, MessageBody="m")
+    received = sqs.receive_message(QueueUrl=url)["Messages"][0]
+    token = base64.urlsafe_b64decode(received["ReceiptHandle"]).split(b":")[1]
+    legacy = base64.urlsafe_b64encode(received["MessageId"].encode() + b":" + token).decode()
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=legacy)
+    assert sqs.receive_message(QueueUrl=url)["Messages"][0]["MessageId"] == received["MessageId"]
 
 
 def test_visibility_change_is_measured_from_the_call(

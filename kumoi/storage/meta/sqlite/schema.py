@@ -231,6 +231,9 @@ MIGRATIONS: tuple[Migration, ...] = (
         "CREATE INDEX s3_restores_pending ON s3_restores (ready_at) WHERE expires_at IS NULL",
         "CREATE INDEX s3_restores_expiring ON s3_restores (expires_at) WHERE expires_at IS NOT NULL",
     ),
+    # SQS receipt handles name messages by sequence: the index on message ids only slowed every
+    # send and delete (random keys spread each commit over many index pages).
+    ("DROP INDEX messages_id",),
 )
 
 

@@ -126,12 +126,13 @@ _CLAIM = (
     "first_received_at = coalesce(first_received_at, ?), receipt = ? WHERE sequence = ? "
     f"RETURNING {_MESSAGE_COLUMNS}"
 )
-_DELETE_MESSAGE = "DELETE FROM messages WHERE queue_id = ? AND message_id = ? AND receipt = ?"
+# Receipt handles name a message by its sequence (the primary key): no index on message ids.
+_DELETE_MESSAGE = "DELETE FROM messages WHERE sequence = ? AND queue_id = ? AND receipt = ?"
 _CHANGE_VISIBILITY = (
-    "UPDATE messages INDEXED BY messages_id SET visible_at = ? "
-    "WHERE queue_id = ? AND message_id = ? AND receipt = ? AND visible_at > ?"
+    "UPDATE messages SET visible_at = ? "
+    "WHERE sequence = ? AND queue_id = ? AND receipt = ? AND visible_at > ?"
 )
-_HELD = "SELECT 1 FROM messages INDEXED BY messages_id WHERE queue_id = ? AND message_id = ? AND receipt = ?"
+_HELD = "SELECT 1 FROM messages WHERE sequence = ? AND queue_id = ? AND receipt = ?"
 _FIND_ATTEMPT = (
     "SELECT claimed FROM sqs_receive_attempts WHERE queue_id = ? AND attempt_id = ? AND expires_at > ?"
 )
@@ -460,38 +461,38 @@ class SqliteSqsRepository:
 
         return await self._db.read(job)
 
-    async def delete_message(self, queue_id: int, message_id: str, receipt: str) -> bool:
-        params = (queue_id, message_id, receipt)
+    async def delete_message(self, queue_id: int, sequence: int, receipt: str) -> bool:
+        params = (sequence, queue_id, receipt)
         return await self._db.write(lambda conn: conn.execute(_DELETE_MESSAGE, params).rowcount > 0)
 
-    async def delete_messages(self, queue_id: int, receipts: list[tuple[str, str]]) -> list[bool]:
+    async def delete_messages(self, queue_id: int, receipts: list[tuple[int, str]]) -> list[bool]:
         def job(conn: sqlite3.Connection) -> list[bool]:
             return [
-                conn.execute(_DELETE_MESSAGE, (queue_id, message_id, receipt)).rowcount > 0
-                for message_id, receipt in receipts
+                conn.execute(_DELETE_MESSAGE, (sequence, queue_id, receipt)).rowcount > 0
+                for sequence, receipt in receipts
             ]
 
         return await self._db.write(job)
 
     async def change_visibility(
-        self, queue_id: int, message_id: str, receipt: str, visible_at: float
+        self, queue_id: int, sequence: int, receipt: str, visible_at: float
     ) -> VisibilityChange:
-        (outcome,) = await self.change_visibilities(queue_id, [(message_id, receipt, visible_at)])
+        (outcome,) = await self.change_visibilities(queue_id, [(sequence, receipt, visible_at)])
         return outcome
 
     async def change_visibilities(
-        self, queue_id: int, changes: list[tuple[str, str, float]]
+        self, queue_id: int, changes: list[tuple[int, str, float]]
     ) -> list[VisibilityChange]:
         clock = self._clock
 
         def job(conn: sqlite3.Connection) -> list[VisibilityChange]:
             now = clock.now()
             outcomes = []
-            for message_id, receipt, visible_at in changes:
-                params = (visible_at, queue_id, message_id, receipt, now)
+            for sequence, receipt, visible_at in changes:
+                params = (visible_at, sequence, queue_id, receipt, now)
                 if conn.execute(_CHANGE_VISIBILITY, params).rowcount > 0:
                     outcomes.append(VisibilityChange.CHANGED)
-                elif conn.execute(_HELD, (queue_id, message_id, receipt)).fetchone() is not None:
+                elif conn.execute(_HELD, (sequence, queue_id, receipt)).fetchone() is not None:
                     outcomes.append(VisibilityChange.NOT_IN_FLIGHT)
                 else:
                     outcomes.append(VisibilityChange.NOT_FOUND)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -9,12 +11,18 @@ from hypothesis import strategies as st
 from kumoi.core.errors import ServiceError
 from kumoi.services.sqs import attributes
 from kumoi.services.sqs.messages import check_attempt_id
-from kumoi.services.sqs.receipts import parse_receipt, receipt_handle
+from kumoi.services.sqs.receipts import STALE, parse_receipt, receipt_handle
 
 
-def test_receipt_round_trip() -> None:
-    handle = receipt_handle("0b6e3f0c-1b2a-4c3d-8e9f-0123456789ab", "A" * 32)
-    assert parse_receipt(handle) == ("0b6e3f0c-1b2a-4c3d-8e9f-0123456789ab", "A" * 32)
+@given(st.integers(min_value=1, max_value=2**63 - 1))
+def test_receipt_round_trip(sequence: int) -> None:
+    assert parse_receipt(receipt_handle(sequence, "A" * 32)) == (sequence, "A" * 32)
+
+
+def test_handles_naming_a_message_id_are_stale() -> None:
+    """The handles earlier versions issued parse as naming no stored message."""
+    legacy = base64.urlsafe_b64encode(b"0b6e3f0c-1b2a-4c3d-8e9f-0123456789ab:" + b"A" * 32).decode()
+    assert parse_receipt(legacy) == (STALE, "A" * 32)
 
 
 @given(st.text(max_size=300))
