@@ -85,9 +85,15 @@ def test_bucket_lifecycle(contract: Runner) -> None:
         with pytest.raises(BucketExists) as info:
             await s3.create_bucket(bucket(account="999999999999"))
         assert info.value.existing == bucket()
-        await s3.update_bucket_config("bkt", {"versioning": "Enabled", "tags": {"a": "b"}})
+        await s3.set_bucket_setting("bkt", "versioning", "Enabled")
+        await s3.set_bucket_setting("bkt", "tags", {"a": "b"})
         got = await s3.get_bucket("bkt")
-        assert got is not None and got.config == {"versioning": "Enabled", "tags": {"a": "b"}}
+        assert got is not None and got.config == {"v": 1, "versioning": "Enabled", "tags": {"a": "b"}}
+        await s3.remove_bucket_setting("bkt", "tags")
+        await s3.remove_bucket_setting("bkt", "absent")
+        await s3.set_bucket_setting("bkt", "cleared", None)
+        got = await s3.get_bucket("bkt")
+        assert got is not None and got.config == {"v": 1, "versioning": "Enabled", "cleared": None}
         await s3.put_object(obj("k"))
         with pytest.raises(BucketNotEmpty):
             await s3.delete_bucket("bkt")
@@ -410,5 +416,18 @@ def test_list_uploads_order_and_markers(contract: Runner) -> None:
         past_key = [u.upload_id for u in await s3.list_uploads("bkt", key_marker="a")]
         assert past_key == ["3", "4", "5"]
         assert [u.upload_id for u in await s3.list_uploads("bkt", prefix="b/", limit=1)] == ["3"]
+
+    contract(body)
+
+
+def test_concurrent_bucket_settings_all_land(contract: Runner) -> None:
+    """Puts of different bucket subresources at once each keep the others' settings."""
+
+    async def body(env: Env) -> None:
+        s3 = env.meta.s3
+        await s3.create_bucket(bucket())
+        await asyncio.gather(*(s3.set_bucket_setting("bkt", f"s{i}", {"n": i}) for i in range(20)))
+        got = await s3.get_bucket("bkt")
+        assert got is not None and got.config == {"v": 1} | {f"s{i}": {"n": i} for i in range(20)}
 
     contract(body)

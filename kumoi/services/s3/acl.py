@@ -246,9 +246,7 @@ class AclOperations(S3Base):
         if grants is None:
             raise errors.malformed_xml()
         if ownership.acls_enabled(bucket.config):
-            config = dict(bucket.config)
-            config[ATTR] = grants
-            await self._meta.s3.update_bucket_config(bucket.name, config)
+            await self._set_bucket_setting(bucket, ATTR, grants)
             forget(self._meta, bucket.name)
         return {}
 

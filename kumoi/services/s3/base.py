@@ -116,17 +116,13 @@ class S3Base:
     async def _set_bucket_setting(self, bucket: BucketRecord, name: str, value: Any) -> None:
         """Store ``bucket``'s configuration with one setting (its CORS rules, tags, policy...)
         set to ``value``; every Put of a bucket subresource ends here."""
-        config = dict(bucket.config)
-        config[name] = value
-        await self._meta.s3.update_bucket_config(bucket.name, config)
+        await self._meta.s3.set_bucket_setting(bucket.name, name, value)
 
     async def _remove_bucket_setting(self, bucket: BucketRecord, name: str) -> None:
         """Store ``bucket``'s configuration without the setting ``name`` (nothing is written when
         it has none)."""
         if name in bucket.config:
-            config = dict(bucket.config)
-            del config[name]
-            await self._meta.s3.update_bucket_config(bucket.name, config)
+            await self._meta.s3.remove_bucket_setting(bucket.name, name)
 
     async def _object(self, ctx: RequestContext, bucket_name: str, key: str) -> ObjectRecord:
         return (await self._bucket_and_object(ctx, bucket_name, key))[1]

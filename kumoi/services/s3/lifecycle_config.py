@@ -261,9 +261,7 @@ class LifecycleConfigOperations(S3Base):
                 minimum,
             )
         rules = validate(list(configuration.get("Rules") or []))
-        config = dict(bucket.config)
-        config[CONFIG_KEY] = {"Rules": rules, "MinimumSize": minimum}
-        await self._meta.s3.update_bucket_config(bucket.name, config)
+        await self._set_bucket_setting(bucket, CONFIG_KEY, {"Rules": rules, "MinimumSize": minimum})
         return {"TransitionDefaultMinimumObjectSize": minimum}
 
     async def get_bucket_lifecycle_configuration(
@@ -285,10 +283,7 @@ class LifecycleConfigOperations(S3Base):
 
     async def delete_bucket_lifecycle(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         bucket = await self._bucket(ctx, request["Bucket"])
-        if CONFIG_KEY in bucket.config:
-            config = dict(bucket.config)
-            del config[CONFIG_KEY]
-            await self._meta.s3.update_bucket_config(bucket.name, config)
+        await self._remove_bucket_setting(bucket, CONFIG_KEY)
         return {}
 
     async def put_bucket_lifecycle(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:

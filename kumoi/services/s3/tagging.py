@@ -139,9 +139,7 @@ class TaggingOperations(S3Base):
     async def put_bucket_tagging(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         bucket = await self._bucket(ctx, request["Bucket"])
         tags = from_tag_set(request["Tagging"].get("TagSet", []), MAX_BUCKET_TAGS, bucket=True)
-        config = dict(bucket.config)
-        config["Tags"] = tags
-        await self._meta.s3.update_bucket_config(bucket.name, config)
+        await self._set_bucket_setting(bucket, "Tags", tags)
         return {}
 
     async def get_bucket_tagging(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
@@ -158,7 +156,5 @@ class TaggingOperations(S3Base):
 
     async def delete_bucket_tagging(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
         bucket = await self._bucket(ctx, request["Bucket"])
-        config = dict(bucket.config)
-        config.pop("Tags", None)
-        await self._meta.s3.update_bucket_config(bucket.name, config)
+        await self._remove_bucket_setting(bucket, "Tags")
         return {}

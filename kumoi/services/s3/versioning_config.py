@@ -38,9 +38,7 @@ class VersioningOperations(S3Base):
                 raise errors.malformed_xml()
             current["MFADelete"] = mfa_delete
         if current:
-            config = dict(bucket.config)
-            config[ATTR] = current
-            await self._meta.s3.update_bucket_config(bucket.name, config)
+            await self._set_bucket_setting(bucket, ATTR, current)
         return {}
 
     async def get_bucket_versioning(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:

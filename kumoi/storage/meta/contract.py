@@ -294,7 +294,15 @@ class S3Repository(Protocol):
         """The account's buckets ordered by name, names > ``after`` starting with ``prefix``."""
         ...
 
-    async def update_bucket_config(self, name: str, config: dict[str, Any]) -> None: ...
+    async def set_bucket_setting(self, name: str, setting: str, value: Any) -> None:
+        """Set one top-level entry of a bucket's configuration, leaving the others as they are
+        at the moment of the write: concurrent Puts of different bucket subresources never undo
+        each other."""
+        ...
+
+    async def remove_bucket_setting(self, name: str, setting: str) -> None:
+        """Remove one top-level entry of a bucket's configuration (as atomically)."""
+        ...
 
     async def delete_bucket(self, name: str) -> bool:
         """Delete an empty bucket (no versions, no delete markers); False if absent; raise

@@ -55,6 +55,7 @@ _LISTED_COLUMNS = (
 
 _GET_BUCKET = f"SELECT {_BUCKET_COLUMNS} FROM buckets WHERE name = ?"
 _INSERT_BUCKET = f"INSERT INTO buckets ({_BUCKET_COLUMNS}) VALUES (?, ?, ?, ?, ?)"
+_BUCKET_CONFIG = "SELECT config FROM buckets WHERE name = ?"
 _UPDATE_BUCKET = "UPDATE buckets SET config = ? WHERE name = ?"
 _BUCKET_EXISTS = "SELECT 1 FROM buckets WHERE name = ?"
 _ANY_OBJECT = "SELECT 1 FROM objects WHERE bucket = ? LIMIT 1"
@@ -122,6 +123,23 @@ _OLD_UPLOADS = f"SELECT {_UPLOAD_COLUMNS} FROM s3_uploads WHERE initiated < ? OR
 def load_manifest(text: str) -> list[tuple[str, int]]:
     """(blob id, size) of each part a multipart object's ``manifest`` column lists."""
     return [(str(blob_id), int(size)) for blob_id, size in json.loads(text)]
+
+
+def _patch_bucket_config(
+    conn: sqlite3.Connection, name: str, setting: str, value: Any, *, remove: bool
+) -> None:
+    """Set or remove one entry of the bucket's configuration as it is inside this write."""
+    row = conn.execute(_BUCKET_CONFIG, (name,)).fetchone()
+    if row is None:
+        return
+    config = load_doc(row[0])
+    if remove:
+        if setting not in config:
+            return
+        del config[setting]
+    else:
+        config[setting] = value
+    conn.execute(_UPDATE_BUCKET, (dump_doc(config), name))
 
 
 def _bucket(row: tuple[Any, ...]) -> BucketRecord:
@@ -275,9 +293,11 @@ class SqliteS3Repository:
 
         return await self._db.read(job)
 
-    async def update_bucket_config(self, name: str, config: dict[str, Any]) -> None:
-        params = (dump_doc(config), name)
-        await self._db.write(lambda conn: conn.execute(_UPDATE_BUCKET, params))
+    async def set_bucket_setting(self, name: str, setting: str, value: Any) -> None:
+        await self._db.write(lambda conn: _patch_bucket_config(conn, name, setting, value, remove=False))
+
+    async def remove_bucket_setting(self, name: str, setting: str) -> None:
+        await self._db.write(lambda conn: _patch_bucket_config(conn, name, setting, None, remove=True))
 
     async def delete_bucket(self, name: str) -> bool:
         def job(conn: sqlite3.Connection) -> bool:
