@@ -270,11 +270,8 @@ class LifecycleConfigOperations(S3Base):
         bucket = await self._bucket(ctx, request["Bucket"])
         rules = stored_rules(bucket.config)
         if not rules:
-            raise ServiceError(
-                "NoSuchLifecycleConfiguration",
-                "The lifecycle configuration does not exist",
-                status=404,
-                fields={"BucketName": bucket.name},
+            raise errors.no_bucket_configuration(
+                "NoSuchLifecycleConfiguration", "The lifecycle configuration does not exist", bucket.name
             )
         return {
             "Rules": [_output_rule(rule) for rule in rules],

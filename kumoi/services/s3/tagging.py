@@ -146,12 +146,7 @@ class TaggingOperations(S3Base):
         bucket = await self._bucket(ctx, request["Bucket"])
         tags = bucket.config.get("Tags")
         if not tags:
-            raise ServiceError(
-                "NoSuchTagSet",
-                "The TagSet does not exist",
-                status=404,
-                fields={"BucketName": bucket.name},
-            )
+            raise errors.no_bucket_configuration("NoSuchTagSet", "The TagSet does not exist", bucket.name)
         return {"TagSet": tag_set(tags)}
 
     async def delete_bucket_tagging(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
