@@ -36,6 +36,7 @@ from kumoi.core.delivery import DeliverySource, OutgoingAttribute, OutgoingMessa
 from kumoi.core.errors import ServiceError
 from kumoi.services.sns import http_client
 from kumoi.services.sns.batching import QueueBatcher
+from kumoi.services.sns.routes import source
 from kumoi.storage.meta.contract_sns import OutboxRow, SnsRepository
 
 log = logging.getLogger("kumoi.sns")
@@ -47,8 +48,6 @@ RECOVERY_PAGE = 1000
 #: Most HTTP POSTs in flight at once, over all endpoints, and to any one endpoint.
 MAX_HTTP_IN_FLIGHT = 64
 MAX_IN_FLIGHT_PER_ENDPOINT = 16
-#: Who delivers, as queue policies name it.
-SERVICE_PRINCIPAL = "sns.amazonaws.com"
 #: Pause after an unexpected failure of a round before trying its rows again.
 ROUND_FAILURE_PAUSE_SECONDS = 1.0
 
@@ -73,16 +72,6 @@ def topic_of(subscription_arn: str) -> str:
     return subscription_arn.rsplit(":", 1)[0]
 
 
-def source(topic_arn: str) -> DeliverySource:
-    """SNS delivering for ``topic_arn``, as the queue's policy sees it."""
-    return DeliverySource(SERVICE_PRINCIPAL, topic_arn, topic_arn.split(":")[4])
-
-
-def immediate(row: OutboxRow) -> bool:
-    """Whether ``row`` may be delivered before its publish is answered (an SQS delivery)."""
-    return bool(row.payload["kind"] == SQS)
-
-
 class Outbox:
     def __init__(
         self,
@@ -105,12 +94,13 @@ class Outbox:
         self._tasks: set[asyncio.Task[None]] = set()
 
     def submit(self, rows: Iterable[OutboxRow]) -> None:
-        """Deliver these stored rows soon."""
+        """Deliver these stored rows soon (the drainer is woken only when there are any)."""
         for row in rows:
             if row.row_id not in self._known:
                 self._known.add(row.row_id)
                 self._ready.append(row)
-        self._wake.set()
+        if self._ready:
+            self._wake.set()
 
     async def run(self) -> None:
         """Recover what a previous run left, then deliver forever (until cancelled)."""
@@ -173,24 +163,14 @@ class Outbox:
             return [row.row_id for row in rows]
         return [row.row_id for row in rows]
 
-    async def deliver_now(self, topic_arn: str, rows: list[OutboxRow]) -> list[OutboxRow]:
-        """Deliver ``topic_arn``'s SQS ``rows`` (not stored) at once, one delivery per queue;
-        return those a queue refused, for the outbox to retry and dead-letter."""
-        by_queue: dict[str, list[OutboxRow]] = {}
-        for row in rows:
-            by_queue.setdefault(row.payload["queue"], []).append(row)
-        sender = source(topic_arn)
-        pending = [
-            (batch, self._batcher.submit(queue, sender, [outgoing(row.payload) for row in batch]))
-            for queue, batch in by_queue.items()
-        ]
-        refused: list[OutboxRow] = []
-        for batch, stored in pending:
-            try:
-                await stored
-            except ServiceError:
-                refused += batch
-        return refused
+    def deliver_now(
+        self, sender: DeliverySource, queue: str, messages: list[OutgoingMessage]
+    ) -> asyncio.Future[None]:
+        """Store ``messages`` (a standard topic's, not in the outbox) in ``queue`` at once: the
+        future resolves once they are stored, or fails with the ``ServiceError`` the queue
+        refused them with (the caller then stores them in the outbox, which retries them and
+        dead-letters them as usual)."""
+        return self._batcher.submit(queue, sender, messages)
 
     async def _deliver_http(self, row: OutboxRow) -> None:
         payload = row.payload

@@ -1,9 +1,10 @@
 """The SNS provider: topics, subscriptions and publishing, on the query protocol.
 
 Topics and subscriptions live in :class:`~kumoi.services.sns.registry.Registry` (memory, written
-through). A publish renders one delivery per matching subscription and makes them durable before
-it is answered: a standard topic's SQS deliveries are stored in their queues at once, the others
-in the outbox, in the transaction that acknowledges the publish;
+through). A publish follows its topic's plan (:mod:`~kumoi.services.sns.routes`: worked out once
+per change of the topic or its subscriptions), renders one delivery per matching subscription and
+makes them durable before it is answered: a standard topic's SQS deliveries are stored in their
+queues at once, the others in the outbox, in the transaction that acknowledges the publish;
 :class:`~kumoi.services.sns.outbox.Outbox` then delivers those (see there for the durability
 argument).
 """
@@ -17,7 +18,8 @@ from typing import Any
 
 from kumoi.core.clock import Clock
 from kumoi.core.context import RequestContext
-from kumoi.core.delivery import DeliverySource, QueueDelivery
+from kumoi.core.delivery import DeliverySource, OutgoingMessage, QueueDelivery
+from kumoi.core.errors import ServiceError
 from kumoi.core.ids import unique_uuid
 from kumoi.services.sns import api, envelope, publishing
 from kumoi.services.sns import attributes as sns_attributes
@@ -29,9 +31,10 @@ from kumoi.services.sns.names import (
     topic_arn,
     topic_not_found,
 )
-from kumoi.services.sns.outbox import Outbox, immediate
+from kumoi.services.sns.outbox import Outbox
 from kumoi.services.sns.publishing import Publication
 from kumoi.services.sns.registry import Registry, Topic
+from kumoi.services.sns.routes import Plan, Route, plan_of
 from kumoi.services.sns.signing import Signer
 from kumoi.services.sns.subscribing import Subscriptions
 from kumoi.storage.meta.contract_sns import DedupEntry, OutboxRow, SnsRepository
@@ -49,6 +52,9 @@ MAX_BATCH_ID = 80
 #: AWS answers this for the ARN of a subscription awaiting confirmation.
 PENDING = "pending confirmation"
 _BATCH_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
+
+#: A delivery stored in its queue at once: its route, its publication and the message.
+_Direct = tuple[Route, Publication, OutgoingMessage]
 
 
 class SnsProvider(Subscriptions):
@@ -210,7 +216,7 @@ class SnsProvider(Subscriptions):
         arn = request.get("TopicArn") or request.get("TargetArn")
         if arn is None:
             if request.get("PhoneNumber"):
-                publishing.check_message(None, request)
+                publishing.check_message(None, None, request)
                 message_id = unique_uuid()
                 log.info("SNS sms to %s: %r", request["PhoneNumber"], request["Message"])
                 return {"MessageId": message_id}
@@ -219,7 +225,7 @@ class SnsProvider(Subscriptions):
         topic = self._registry.topics.get(arn)
         if topic is None:
             raise topic_not_found()
-        structured = publishing.check_message(topic, request)
+        structured = publishing.check_message(topic, plan_of(topic), request)
         (result,) = await self._publish(ctx.base_url, topic, [(dict(request), structured)])
         return result  # type: ignore[return-value]
 
@@ -268,8 +274,9 @@ class SnsProvider(Subscriptions):
                     "A batch entry id can only contain alphanumeric characters, hyphens and underscores. "
                     "It can be at most 80 letters long."
                 )
+        plan = plan_of(topic)
         total = sum(len(entry["Message"].encode("utf-8")) for entry in entries)
-        if total > sns_attributes.max_message_size(topic):
+        if total > plan.max_message_size:
             raise api.BatchRequestTooLongException(
                 "The length of all the messages put together is more than the limit."
             )
@@ -277,7 +284,7 @@ class SnsProvider(Subscriptions):
         failed: list[api.BatchResultErrorEntry] = []
         for entry in entries:
             try:
-                accepted.append((dict(entry), publishing.check_message(topic, entry)))
+                accepted.append((dict(entry), publishing.check_message(topic, plan, entry)))
             except api.SnsError as error:
                 failed.append(
                     {
@@ -300,12 +307,13 @@ class SnsProvider(Subscriptions):
         """Store the deliveries of ``entries`` (validated) durably; return their results.
         ``base_url`` is kumoi's endpoint as the publisher saw it (for the envelope's links)."""
         now = self._clock.now()
+        plan = plan_of(topic)
         links = envelope.Links(base_url)
-        subscribers = [s for s in topic.subscriptions.values() if s.confirmed]
         results: list[dict[str, str]] = []
         rows: list[OutboxRow] = []
+        direct: dict[str, list[_Direct]] = {}
         fresh_dedup: list[DedupEntry] = []
-        expired = topic.fifo and _expire_dedup(topic, now)
+        expired = plan.fifo and _expire_dedup(topic, now)
         for entry, structured in entries:
             publication = Publication(
                 message_id=unique_uuid(),
@@ -315,7 +323,7 @@ class SnsProvider(Subscriptions):
                 attributes=dict(entry.get("MessageAttributes") or {}),
                 published_at=now,
             )
-            if topic.fifo:
+            if plan.fifo:
                 dedup = publishing.deduplication_id(entry)
                 seen = topic.dedup.get(dedup)
                 if seen is not None:
@@ -338,12 +346,20 @@ class SnsProvider(Subscriptions):
                 )
             else:
                 results.append({"MessageId": publication.message_id})
-            for subscription in subscribers:
-                if publishing.matches(subscription, publication):
-                    payload = publishing.render(topic, subscription, publication, links, self._signer)
+            for route in plan.routes:
+                if route.filter is not None and not publishing.matches(route, publication):
+                    continue
+                if route.direct:
+                    message = publishing.direct_message(topic, plan, route, publication, links, self._signer)
+                    queued = direct.get(route.subscription.endpoint)
+                    if queued is None:
+                        queued = direct[route.subscription.endpoint] = []
+                    queued.append((route, publication, message))
+                else:
+                    payload = publishing.render(topic, plan, route, publication, links, self._signer)
                     if payload is not None:
-                        rows.append(OutboxRow(subscription.arn, payload))
-        if topic.fifo:
+                        rows.append(OutboxRow(route.subscription.arn, payload))
+        if plan.fifo:
             if rows or fresh_dedup:
                 try:
                     await self._repo.publish(
@@ -354,30 +370,45 @@ class SnsProvider(Subscriptions):
                         topic.dedup.pop(fresh.dedup_id, None)
                     raise
                 self._outbox.submit(rows)
-        elif rows:
-            await self._deliver(topic, rows)
+        elif direct or rows:
+            await self._deliver(topic, plan, direct, rows)
         return results
 
-    async def _deliver(self, topic: Topic, rows: list[OutboxRow]) -> None:
+    async def _deliver(
+        self, topic: Topic, plan: Plan, direct: dict[str, list[_Direct]], later: list[OutboxRow]
+    ) -> None:
         """Make a standard topic's deliveries durable before the publish is answered: SQS ones
         are stored in their queues at once (no outbox row to write, read and delete), together
         with the outbox rows of the others; the deliveries a queue refused go to the outbox too,
         which retries them and dead-letters them as usual. (A FIFO topic's deliveries all go
         through the outbox, which hands each queue its messages in sequence order.)"""
-        direct = [row for row in rows if immediate(row)]
-        later = [row for row in rows if not immediate(row)] if len(direct) < len(rows) else []
-        if not later:
-            refused = await self._outbox.deliver_now(topic.arn, direct)
-        elif not direct:
-            refused = []
-            await self._repo.publish(topic.arn, None, later)
+        stores = [
+            (batch, self._outbox.deliver_now(plan.sender, queue, [message for _r, _p, message in batch]))
+            for queue, batch in direct.items()
+        ]
+        if later:
+            refused, _ids = await asyncio.gather(_refused(stores), self._repo.publish(topic.arn, None, later))
         else:
-            refused, _ids = await asyncio.gather(
-                self._outbox.deliver_now(topic.arn, direct), self._repo.publish(topic.arn, None, later)
-            )
+            refused = await _refused(stores)
         if refused:
             await self._repo.publish(topic.arn, None, refused)
-        self._outbox.submit([*later, *refused])
+        if later or refused:
+            self._outbox.submit([*later, *refused])
+
+
+async def _refused(stores: list[tuple[list[_Direct], asyncio.Future[None]]]) -> list[OutboxRow]:
+    """Wait until the queues stored the direct deliveries; return the outbox rows of those a queue
+    refused."""
+    refused: list[OutboxRow] = []
+    for batch, stored in stores:
+        try:
+            await stored
+        except ServiceError:
+            refused += [
+                OutboxRow(route.subscription.arn, publishing.sqs_payload(route, publication, message.body))
+                for route, publication, message in batch
+            ]
+    return refused
 
 
 def _expire_dedup(topic: Topic, now: float) -> bool:

@@ -1,10 +1,12 @@
 """Publish: validating a message, and rendering what each subscriber receives.
 
 :func:`check_message` applies AWS's rules to one message (Publish, or an entry of PublishBatch);
-:func:`render` produces, for one matching subscription, the outbox payload to deliver: an SQS
-message (raw, or the JSON envelope) or an HTTP POST (body and ``x-amz-sns-*`` headers, its retry
-schedule). Email, SMS and the other protocols are not delivered by kumoi: :func:`render` logs
-them, so a developer can see what would have been sent.
+for one matching subscription (its :class:`~kumoi.services.sns.routes.Route`),
+:func:`direct_message` produces the SQS message a standard topic stores in the queue at once, and
+:func:`render` the outbox payload of every other delivery: an SQS message (raw, or the JSON
+envelope) or an HTTP POST (body and ``x-amz-sns-*`` headers, its retry schedule). Email, SMS and
+the other protocols are not delivered by kumoi: :func:`render` logs them, so a developer can see
+what would have been sent.
 """
 
 from __future__ import annotations
@@ -18,11 +20,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from kumoi.core.delivery import OutgoingAttribute, OutgoingMessage
 from kumoi.services.sns import attributes as sns_attributes
 from kumoi.services.sns import delivery_policy, envelope, outbox
 from kumoi.services.sns.filter_policy import SCOPE_BODY
 from kumoi.services.sns.names import invalid
 from kumoi.services.sns.registry import Subscription, Topic
+from kumoi.services.sns.routes import Plan, Route
 from kumoi.services.sns.signing import Signer
 
 log = logging.getLogger("kumoi.sns")
@@ -57,6 +61,7 @@ class Publication:
     sequence_number: str | None = None
     _signatures: dict[str, str] = field(default_factory=dict)
     _sqs_attributes: dict[str, dict[str, str]] | None = None
+    _outgoing_attributes: dict[str, OutgoingAttribute] | None = None
 
     def text_for(self, protocol: str) -> str:
         if self.structured is None:
@@ -80,6 +85,18 @@ class Publication:
         if self._sqs_attributes is None:
             self._sqs_attributes = _sqs_attributes(self.attributes)
         return self._sqs_attributes
+
+    def outgoing_attributes(self) -> dict[str, OutgoingAttribute]:
+        """The message attributes of a raw SQS delivery stored at once (computed once for all
+        subscribers)."""
+        if self._outgoing_attributes is None:
+            self._outgoing_attributes = {
+                name: OutgoingAttribute(value["DataType"], binary_value=value["BinaryValue"])
+                if "BinaryValue" in value
+                else OutgoingAttribute(value["DataType"], string_value=value["StringValue"])
+                for name, value in self.attributes.items()
+            }
+        return self._outgoing_attributes
 
     def signer(self, signer: Signer, version: str) -> Callable[[str], str]:
         def sign(canonical: str) -> str:
@@ -152,8 +169,9 @@ def _is_json_array(text: str) -> bool:
         return False
 
 
-def check_message(topic: Topic | None, entry: Mapping[str, Any]) -> dict[str, str] | None:
-    """Validate one message; return its per-protocol messages when ``MessageStructure=json``."""
+def check_message(topic: Topic | None, plan: Plan | None, entry: Mapping[str, Any]) -> dict[str, str] | None:
+    """Validate one message to ``topic`` (``plan``: its plan), or to a phone number (both None);
+    return its per-protocol messages when ``MessageStructure=json``."""
     message = entry.get("Message", "")
     if message == "":
         raise invalid("Empty message")
@@ -181,22 +199,18 @@ def check_message(topic: Topic | None, entry: Mapping[str, Any]) -> dict[str, st
     ):
         raise invalid("Subject")
     size = len(message.encode("utf-8")) + _check_attributes(entry.get("MessageAttributes", {}))
-    limit = (
-        sns_attributes.max_message_size(topic)
-        if topic is not None
-        else sns_attributes.DEFAULT_MAX_MESSAGE_SIZE
-    )
+    limit = plan.max_message_size if plan is not None else sns_attributes.DEFAULT_MAX_MESSAGE_SIZE
     if size > limit:
         raise invalid("Message too long")
-    if topic is not None:
-        _check_fifo(topic, entry)
+    if topic is not None and plan is not None:
+        _check_fifo(topic, plan.fifo, entry)
     return structured
 
 
-def _check_fifo(topic: Topic, entry: Mapping[str, Any]) -> None:
+def _check_fifo(topic: Topic, fifo: bool, entry: Mapping[str, Any]) -> None:
     group = entry.get("MessageGroupId")
     dedup = entry.get("MessageDeduplicationId")
-    if not topic.fifo:
+    if not fifo:
         if dedup is not None:
             raise invalid(
                 "MessageDeduplicationId Reason: The request includes MessageDeduplicationId parameter that "
@@ -230,34 +244,73 @@ def deduplication_id(entry: Mapping[str, Any]) -> str:
     return hashlib.sha256(str(entry["Message"]).encode("utf-8")).hexdigest()
 
 
-def matches(subscription: Subscription, publication: Publication) -> bool:
-    policy = subscription.filter
+def matches(route: Route, publication: Publication) -> bool:
+    policy = route.filter
     if policy is None:
         return True
     if policy.scope == SCOPE_BODY:
-        return policy.matches_body(publication.text_for(subscription.protocol))
+        return policy.matches_body(publication.text_for(route.protocol))
     return policy.matches_attributes(publication.attributes)
 
 
-def _dead_letter_target(subscription: Subscription) -> str | None:
-    text = subscription.attributes.get("RedrivePolicy")
-    if not text:
-        return None
-    target = json.loads(text).get("deadLetterTargetArn")
-    return str(target) if target else None
+def _body(
+    topic: Topic, plan: Plan, route: Route, publication: Publication, links: envelope.Links, signer: Signer
+) -> str:
+    """What ``route``'s subscriber receives: the message, or the signed JSON envelope."""
+    text = publication.text_for(route.protocol)
+    if route.raw:
+        return text
+    version = plan.signature_version
+    return envelope.notification(
+        message_id=publication.message_id,
+        topic_arn=topic.arn,
+        subscription_arn=route.subscription.arn,
+        message=text,
+        subject=publication.subject,
+        published_at=publication.published_at,
+        attributes=publication.envelope_attributes(),
+        links=links,
+        sign=publication.signer(signer, version),
+        signature_version=version,
+        sequence_number=publication.sequence_number,
+    )
+
+
+def direct_message(
+    topic: Topic, plan: Plan, route: Route, publication: Publication, links: envelope.Links, signer: Signer
+) -> OutgoingMessage:
+    """The SQS message of a direct (standard topic, SQS) delivery."""
+    body = _body(topic, plan, route, publication, links, signer)
+    if route.raw and publication.attributes:
+        return OutgoingMessage(body, publication.outgoing_attributes())
+    return OutgoingMessage(body)
+
+
+def sqs_payload(route: Route, publication: Publication, body: str) -> dict[str, Any]:
+    """The outbox payload of an SQS delivery whose message is ``body``."""
+    payload: dict[str, Any] = {
+        "body": body,
+        "dlq": route.dead_letter,
+        "kind": outbox.SQS,
+        "queue": route.subscription.endpoint,
+    }
+    if route.raw:
+        payload["attributes"] = publication.sqs_attributes()
+    return payload
 
 
 def render(
     topic: Topic,
-    subscription: Subscription,
+    plan: Plan,
+    route: Route,
     publication: Publication,
     links: envelope.Links,
     signer: Signer,
 ) -> dict[str, Any] | None:
-    """The outbox payload delivering ``publication`` to ``subscription``, or None when it is
-    not delivered by kumoi (logged protocols)."""
-    protocol = subscription.protocol
-    text = publication.text_for(protocol)
+    """The outbox payload delivering ``publication`` along ``route``, or None when it is not
+    delivered by kumoi (logged protocols)."""
+    protocol = route.protocol
+    subscription = route.subscription
     if protocol in LOGGED_PROTOCOLS:
         log.info(
             "SNS %s to %s (subscription %s): subject=%r message=%r",
@@ -265,33 +318,13 @@ def render(
             subscription.endpoint,
             subscription.arn,
             publication.subject,
-            text,
+            publication.text_for(protocol),
         )
         return None
-    if subscription.raw:
-        body = text
-    else:
-        version = topic.attributes.get("SignatureVersion", "1")
-        body = envelope.notification(
-            message_id=publication.message_id,
-            topic_arn=topic.arn,
-            subscription_arn=subscription.arn,
-            message=text,
-            subject=publication.subject,
-            published_at=publication.published_at,
-            attributes=publication.envelope_attributes(),
-            links=links,
-            sign=publication.signer(signer, version),
-            signature_version=version,
-            sequence_number=publication.sequence_number,
-        )
-    payload: dict[str, Any] = {"body": body, "dlq": _dead_letter_target(subscription)}
+    body = _body(topic, plan, route, publication, links, signer)
     if protocol == "sqs":
-        payload["kind"] = outbox.SQS
-        payload["queue"] = subscription.endpoint
-        if subscription.raw:
-            payload["attributes"] = publication.sqs_attributes()
-        if topic.fifo:
+        payload = sqs_payload(route, publication, body)
+        if plan.fifo:
             payload["group"] = publication.group_id
             payload["dedup"] = publication.dedup_id
         return payload
@@ -303,12 +336,16 @@ def render(
         ("Content-Type", _content_type(topic, subscription)),
         ("User-Agent", _USER_AGENT),
     ]
-    if subscription.raw:
+    if route.raw:
         headers.append(("x-amz-sns-rawdelivery", "true"))
-    payload.update(
-        kind=outbox.HTTP, url=subscription.endpoint, headers=headers, delays=http_delays(topic, subscription)
-    )
-    return payload
+    return {
+        "body": body,
+        "dlq": route.dead_letter,
+        "kind": outbox.HTTP,
+        "url": subscription.endpoint,
+        "headers": headers,
+        "delays": http_delays(topic, subscription),
+    }
 
 
 def http_delays(topic: Topic, subscription: Subscription) -> list[float]:

@@ -13,11 +13,14 @@ import asyncio
 import bisect
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kumoi.core.clock import Clock
 from kumoi.services.sns.filter_policy import SCOPE_ATTRIBUTES, FilterPolicy, compile_policy
 from kumoi.storage.meta.contract_sns import DedupEntry, SnsDocument, SnsRepository
+
+if TYPE_CHECKING:
+    from kumoi.services.sns.routes import Plan
 
 TOPIC = "topic"
 SUBSCRIPTION = "subscription"
@@ -90,6 +93,9 @@ class Topic:
     #: FIFO only: the last sequence number given, and deduplication ids seen recently.
     sequence: int = 0
     dedup: dict[str, DedupEntry] = field(default_factory=dict)
+    #: What publishes derive from the topic and its subscriptions (see ``routes.plan_of``);
+    #: None until the next publish works it out again.
+    plan: Plan | None = None
 
     @property
     def fifo(self) -> bool:
@@ -104,6 +110,10 @@ class Topic:
             "deleted": self.deleted_subscriptions,
         }
         return SnsDocument(TOPIC, self.arn, doc)
+
+    def replan(self) -> None:
+        """Drop the plan: the topic or one of its subscriptions changed."""
+        self.plan = None
 
     @classmethod
     def from_document(cls, document: SnsDocument) -> Topic:
@@ -155,6 +165,7 @@ class Registry:
     # -- topics ------------------------------------------------------------------------------
 
     async def put_topic(self, topic: Topic) -> None:
+        topic.replan()
         await self._repo.apply([topic.document()])
         if topic.arn not in self.topics:
             self._add_topic(topic)
@@ -178,6 +189,9 @@ class Registry:
     # -- subscriptions -----------------------------------------------------------------------
 
     async def put_subscription(self, subscription: Subscription) -> None:
+        """Store a new or changed subscription (changed in place: its topic's plan is dropped
+        before the write, so no publish meanwhile uses the old settings)."""
+        self._replan(subscription.topic_arn)
         await self._repo.apply([subscription.document()])
         if subscription.arn not in self.subscriptions and subscription.topic_arn in self.topics:
             self._add_subscription(subscription)
@@ -197,7 +211,9 @@ class Registry:
 
     def _add_subscription(self, subscription: Subscription) -> None:
         self.subscriptions[subscription.arn] = subscription
-        self.topics[subscription.topic_arn].subscriptions[subscription.arn] = subscription
+        topic = self.topics[subscription.topic_arn]
+        topic.subscriptions[subscription.arn] = subscription
+        topic.replan()
         bisect.insort(self._subscription_order, subscription.arn)
 
     def _drop_subscription(self, arn: str) -> None:
@@ -207,7 +223,13 @@ class Registry:
         topic = self.topics.get(subscription.topic_arn)
         if topic is not None:
             topic.subscriptions.pop(arn, None)
+            topic.replan()
         self._subscription_order.pop(bisect.bisect_left(self._subscription_order, arn))
+
+    def _replan(self, topic_arn: str) -> None:
+        topic = self.topics.get(topic_arn)
+        if topic is not None:
+            topic.replan()
 
     def is_live(self, arn: str) -> bool:
         return arn in self.subscriptions
