@@ -39,6 +39,8 @@ from kumoi.storage.meta.sqlite import SqliteMetadataStore
 PER_KEY = 5
 PAGE = 1000
 ATTRS = '{"Owner":"000000000000","Checksums":{"crc32":"AAAAAA=="}}'
+#: The ``listed_checksums`` column of rows with :data:`ATTRS` (what the store writes with them).
+LISTED = "CRC32:FULL_OBJECT"
 CONFIG = '{"Versioning":{"Status":"Enabled"},"ObjectOwnership":"BucketOwnerEnforced"}'
 
 
@@ -54,12 +56,14 @@ def fill(conn: sqlite3.Connection, bucket: str, keys: int) -> None:
         hidden = n % 5 == 0
         for v in range(PER_KEY - (0 if hidden else 1)):
             batch_old.append(
-                (bucket, key, f"{n:07d}v{v}".ljust(32, "x"), 0, 1e9 + v + 1, 1, '"e"', 1e9 + v, ATTRS)
+                (bucket, key, f"{n:07d}v{v}".ljust(32, "x"), 0, 1e9 + v + 1, 1, '"e"', 1e9 + v, ATTRS, LISTED)
             )
         if hidden:
-            batch_old.append((bucket, key, f"{n:07d}dm".ljust(32, "x"), 1, None, 0, "", 1e9 + 9, "{}"))
+            batch_old.append((bucket, key, f"{n:07d}dm".ljust(32, "x"), 1, None, 0, "", 1e9 + 9, "{}", None))
         else:
-            batch_current.append((bucket, key, 1, '"e"', 1e9 + 9, ATTRS, f"{n:07d}cur".ljust(32, "x"), b"x"))
+            batch_current.append(
+                (bucket, key, 1, '"e"', 1e9 + 9, ATTRS, f"{n:07d}cur".ljust(32, "x"), b"x", LISTED)
+            )
         if len(batch_old) > 50_000:
             _flush(conn, batch_old, batch_current)
     _flush(conn, batch_old, batch_current)
@@ -68,12 +72,12 @@ def fill(conn: sqlite3.Connection, bucket: str, keys: int) -> None:
 def _flush(conn: sqlite3.Connection, old: list[tuple[Any, ...]], current: list[tuple[Any, ...]]) -> None:
     conn.executemany(
         "INSERT INTO object_versions (bucket, key, version_id, delete_marker, superseded, size, etag, "
-        "last_modified, attrs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "last_modified, attrs, listed_checksums) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         old,
     )
     conn.executemany(
-        "INSERT INTO objects (bucket, key, size, etag, last_modified, attrs, version_id, inline) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO objects (bucket, key, size, etag, last_modified, attrs, version_id, inline, "
+        "listed_checksums) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         current,
     )
     old.clear()

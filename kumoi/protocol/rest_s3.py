@@ -23,7 +23,8 @@ rest-xml codec consults them only when it is compiled for the S3 model.
 * ``x-amz-copy-source`` is ``[/]bucket/key[?versionId=id]``, percent-encoded: :func:`parse_copy_source`.
 * Listings are S3's hottest documents (1,000 ``<Contents>`` per page): :func:`contents_writer`
   renders each entry with one string build instead of a writer call per member
-  (:data:`WRITER_OVERRIDES`); entries it does not know fall back to the compiled writer.
+  (:data:`WRITER_OVERRIDES`), from :data:`ListedEntry` tuples the provider builds instead of a
+  mapping per entry; entries it does not know fall back to the compiled writer.
 """
 
 from __future__ import annotations
@@ -265,8 +266,33 @@ def resource_type(path: str) -> str:
 _CONTENTS_MEMBERS = frozenset(
     {"Key", "LastModified", "ETag", "ChecksumAlgorithm", "ChecksumType", "Size", "StorageClass", "Owner"}
 )
+#: The members each entry has its own value of, and the shared ones of a :data:`ListedEntry`
+#: (others go to the compiled writer).
+_OWN_MEMBERS = frozenset({"Key", "LastModified", "ETag", "Size"})
+_SHARED_MEMBERS = _CONTENTS_MEMBERS - _OWN_MEMBERS
+#: The shared members S3 sends between ``ETag`` and ``Size``.
+_BEFORE_SIZE = ("ChecksumAlgorithm", "ChecksumType")
 _NEEDS_ESCAPE = re.compile("[&<>\r]").search
 _MemberWriter = Callable[[list[str], Any], None]
+
+
+#: One ``<Contents>`` entry of ListObjects/ListObjectsV2 in the form :func:`contents_writer`
+#: renders fastest (a plain tuple: a page builds a thousand of them): ``Key``, ``LastModified``
+#: (seconds since the epoch), ``ETag``, ``Size``, and the Object shape's other members
+#: (``ChecksumAlgorithm``, ``ChecksumType``, ``StorageClass``, ``Owner``) in one mapping, the
+#: same mapping for all the entries of a page that have the same values.
+ListedEntry = tuple[str, float, str, int, Mapping[str, Any]]
+
+
+def entry_members(entry: ListedEntry) -> dict[str, Any]:
+    """A :data:`ListedEntry` as the Object shape's member values, in the shape's order (what the
+    compiled writer takes)."""
+    key, modified, etag, size, shared = entry
+    members = {"Key": key, "LastModified": modified, "ETag": etag}
+    members.update((name, shared[name]) for name in _BEFORE_SIZE if name in shared)
+    members["Size"] = size
+    members.update((name, value) for name, value in shared.items() if name not in _BEFORE_SIZE)
+    return members
 
 
 def _seconds_text(seconds: int) -> str:
@@ -276,79 +302,131 @@ def _seconds_text(seconds: int) -> str:
 def contents_writer(compiled: _MemberWriter) -> _MemberWriter:
     """The ``<Contents>`` entries of ListObjects/ListObjectsV2, one string build per entry.
 
-    What repeats across a page is rendered once per distinct value and reused: the tail of
-    storage class, checksum names and type and owner, and the date part of timestamps (keys
-    written together share their second). Text is escaped only when it holds a character that
-    needs it. The tail is looked up by the *identity* of the checksum list and owner mapping
-    (entries of one page share those objects; all of them stay alive while the page is written),
-    which saves building a key from their contents for every entry.
+    Entries are :data:`ListedEntry` tuples or member mappings. What repeats across a page is
+    rendered once per distinct value and reused: the checksum members before ``<Size>`` and the
+    members after it, and the date part of timestamps (keys written together share their
+    second, and neighbours mostly share both). A :data:`ListedEntry`'s shared members are
+    looked up by the mapping's *identity* (all of them stay alive while the page is written),
+    which saves building a key from their contents for every entry. Text is escaped only when
+    it holds a character that needs it.
+    Members in S3's order: ``Key``, ``LastModified``, ``ETag``, ``ChecksumAlgorithm``,
+    ``ChecksumType``, ``Size``, ``StorageClass``, ``Owner``.
     """
 
-    def write(parts: list[str], items: list[dict[str, Any]]) -> None:
+    def write(parts: list[str], items: list[Any]) -> None:
         append = parts.append
-        tails: dict[tuple[int, Any, Any, int], str] = {}
-        dates: dict[int, str] = {}
         needs_escape = _NEEDS_ESCAPE
+        by_identity: dict[int, tuple[str, str] | None] = {}
+        by_value: dict[tuple[Any, ...], tuple[str, str]] = {}
+        # Entries next to each other mostly share their members and the second they were written.
+        last_shared: Any = _UNSEEN
+        pieces: tuple[str, str] | None = None
+        last_seconds = -1
+        date = ""
         for item in items:
-            if not _CONTENTS_MEMBERS.issuperset(item):
-                compiled(parts, [item])
-                continue
-            try:
-                key, modified, etag, size = item["Key"], item["LastModified"], item["ETag"], item["Size"]
-            except KeyError:
-                compiled(parts, [item])
-                continue
+            if type(item) is tuple:
+                key, modified, etag, size, shared = item
+                if shared is not last_shared:
+                    last_shared = shared
+                    pieces = by_identity.get(id(shared), _UNSEEN)
+                    if pieces is _UNSEEN:
+                        pieces = by_identity[id(shared)] = _shared_pieces(shared)
+                if pieces is None:
+                    compiled(parts, [entry_members(item)])
+                    continue
+                before, after = pieces
+            else:
+                found = _mapping_pieces(item, by_value)
+                if found is None:
+                    compiled(parts, [item])
+                    continue
+                before, after = found
+                key, modified, etag, size = item["Key"], item["LastModified"], item["ETag"], int(item["Size"])
+                last_shared = _UNSEEN
             if isinstance(modified, datetime):
                 stamp = format_iso8601(modified)
             else:
+                # Rounded to the microsecond first, as datetime.fromtimestamp (the compiled
+                # writer) does: 1.9 is 1.8999... as a float, and must say .900.
                 seconds = int(modified)
-                date = dates.get(seconds)
-                if date is None:
-                    date = dates[seconds] = _seconds_text(seconds)
-                stamp = f"{date}.{int((modified - seconds) * 1000):03d}Z"
-            algorithms = item.get("ChecksumAlgorithm")
-            kind = item.get("ChecksumType")
-            storage_class = item.get("StorageClass")
-            owner = item.get("Owner")
-            shared = (id(algorithms), kind, storage_class, id(owner))
-            tail = tails.get(shared)
-            if tail is None:
-                tail = tails[shared] = _shared_members(
-                    tuple(algorithms or ()),
-                    kind,
-                    storage_class,
-                    None if owner is None else (owner.get("DisplayName"), owner.get("ID")),
-                )
+                micros = round((modified - seconds) * 1_000_000)
+                if micros >= 1_000_000:
+                    seconds, micros = seconds + 1, micros - 1_000_000
+                if seconds != last_seconds:
+                    last_seconds, date = seconds, _seconds_text(seconds)
+                stamp = f"{date}.{micros // 1000:03d}Z"
+            if needs_escape(key):
+                key = escape_text(key)
+            if needs_escape(etag):
+                etag = escape_text(etag)
             append(
-                f"<Contents><Key>{escape_text(key) if needs_escape(key) else key}</Key>"
-                f"<LastModified>{stamp}</LastModified>"
-                f"<ETag>{escape_text(etag) if needs_escape(etag) else etag}</ETag>"
-                f"<Size>{int(size)}</Size>{tail}"
+                f"<Contents><Key>{key}</Key><LastModified>{stamp}</LastModified><ETag>{etag}{before}{size}{after}"
             )
 
     return write
 
 
-def _shared_members(
+def _mapping_pieces(
+    item: Mapping[str, Any], cache: dict[tuple[Any, ...], tuple[str, str]]
+) -> tuple[str, str] | None:
+    """The pieces of an entry given as member values; None if it has members the fast writer does
+    not render, or lacks one it needs."""
+    if not _CONTENTS_MEMBERS.issuperset(item) or not _OWN_MEMBERS.issubset(item):
+        return None
+    owner = item.get("Owner")
+    shared = (
+        tuple(item.get("ChecksumAlgorithm") or ()),
+        item.get("ChecksumType"),
+        item.get("StorageClass"),
+        None if owner is None else (owner.get("DisplayName"), owner.get("ID")),
+    )
+    found = cache.get(shared)
+    if found is None:
+        found = cache[shared] = _pieces(*shared)
+    return found
+
+
+#: Not looked up yet (None: members the fast writer does not render).
+_UNSEEN: Any = object()
+
+
+def _shared_pieces(shared: Mapping[str, Any]) -> tuple[str, str] | None:
+    if not _SHARED_MEMBERS.issuperset(shared):
+        return None
+    owner = shared.get("Owner")
+    return _pieces(
+        tuple(shared.get("ChecksumAlgorithm") or ()),
+        shared.get("ChecksumType"),
+        shared.get("StorageClass"),
+        None if owner is None else (owner.get("DisplayName"), owner.get("ID")),
+    )
+
+
+def _pieces(
     algorithms: tuple[str, ...],
     kind: str | None,
     storage_class: str | None,
     owner: tuple[str | None, ...] | None,
-) -> str:
-    text = "".join(f"<ChecksumAlgorithm>{escape_text(a)}</ChecksumAlgorithm>" for a in algorithms)
+) -> tuple[str, str]:
+    """The text of an entry from the end of its ETag's value to its size's, and after that."""
+    before = "</ETag>" + "".join(
+        f"<ChecksumAlgorithm>{escape_text(a)}</ChecksumAlgorithm>" for a in algorithms
+    )
     if kind is not None:
-        text += f"<ChecksumType>{escape_text(kind)}</ChecksumType>"
+        before += f"<ChecksumType>{escape_text(kind)}</ChecksumType>"
+    before += "<Size>"
+    after = "</Size>"
     if storage_class is not None:
-        text += f"<StorageClass>{escape_text(storage_class)}</StorageClass>"
+        after += f"<StorageClass>{escape_text(storage_class)}</StorageClass>"
     if owner is not None:
         name, owner_id = owner
-        text += "<Owner>"
+        after += "<Owner>"
         if name is not None:
-            text += f"<DisplayName>{escape_text(name)}</DisplayName>"
+            after += f"<DisplayName>{escape_text(name)}</DisplayName>"
         if owner_id is not None:
-            text += f"<ID>{escape_text(owner_id)}</ID>"
-        text += "</Owner>"
-    return text + "</Contents>"
+            after += f"<ID>{escape_text(owner_id)}</ID>"
+        after += "</Owner>"
+    return before, after + "</Contents>"
 
 
 #: Hand-written writers of hot members, by (structure shape, member): see :func:`contents_writer`.

@@ -205,10 +205,37 @@ def test_listing_shows_what_a_listing_needs(contract: Runner) -> None:
         }
         await s3.put_object(ObjectRecord("bkt", "full", 3, '"e"', 5.5, inline=b"abc", attrs=attrs))
         await s3.put_object(ObjectRecord("bkt", "plain", 9, '"f"', 6.0, blob_id=blob(1)))
-        assert await s3.list_objects("bkt") == [
-            ListedObject("full", 3, '"e"', 5.5, None, "GLACIER", "crc32,sha256", "111122223333"),
-            ListedObject("plain", 9, '"f"', 6.0, blob(1), None, None, None),
+        composite = {"Checksums": {"crc32c": "AAAAAA=="}, "ChecksumType": "COMPOSITE", "Owner": "1"}
+        await s3.put_object(ObjectRecord("bkt", "parts", 7, '"g-2"', 7.0, inline=b"x", attrs=composite))
+        full = ListedObject(
+            "full", 3, '"e"', 5.5, None, "GLACIER", "CRC32,SHA256:FULL_OBJECT", "111122223333"
+        )
+        plain = ListedObject("plain", 9, '"f"', 6.0, blob(1), None, None, None)
+        parts = ListedObject("parts", 7, '"g-2"', 7.0, None, None, "CRC32C:COMPOSITE", "1")
+        assert await s3.list_objects("bkt") == [full, parts, plain]
+        assert await s3.list_objects("bkt", with_owner=False) == [
+            full._replace(owner=None),
+            parts._replace(owner=None),
+            plain,
         ]
+
+    contract(body)
+
+
+def test_listing_follows_attribute_changes(contract: Runner) -> None:
+    async def body(env: Env) -> None:
+        s3 = env.meta.s3
+        await s3.create_bucket(bucket())
+        await s3.put_object(ObjectRecord("bkt", "k", 1, '"e"', 1.0, inline=b"x", attrs={"Owner": "1"}))
+        [listed] = await s3.list_objects("bkt")
+        assert listed.checksums is None
+        attrs = {"Owner": "1", "Checksums": {"sha1": "x"}, "Tags": {"a": "b"}}
+        await s3.update_object_attrs("bkt", "k", '"e"', attrs)
+        [listed] = await s3.list_objects("bkt")
+        assert listed.checksums == "SHA1:FULL_OBJECT"
+        await s3.put_object(ObjectRecord("bkt", "k", 1, '"f"', 2.0, inline=b"y", attrs={"Owner": "1"}))
+        [listed] = await s3.list_objects("bkt")
+        assert (listed.etag, listed.checksums) == ('"f"', None)
 
     contract(body)
 

@@ -74,6 +74,32 @@ def test_versions_accumulate_and_the_newest_is_current(contract: Runner) -> None
     contract(body)
 
 
+def test_versions_keep_their_listed_checksums(contract: Runner) -> None:
+    async def body(env: Env) -> None:
+        s3 = env.meta.s3
+        await s3.create_bucket(bucket())
+        first = version("k", "v1", 1.0)
+        first.attrs = {"Owner": "o", "Checksums": {"crc64nvme": "x"}}
+        await s3.put_object(first, versioned=True)
+        await s3.put_object(version("k", "v2", 2.0), versioned=True)
+        listed = await s3.list_versions("vb")
+        assert [(v.version_id, v.checksums) for v in listed] == [
+            ("v2", None),
+            ("v1", "CRC64NVME:FULL_OBJECT"),
+        ]
+        await s3.delete_version("vb", "k", "v2")  # v1 becomes the current version again
+        [current] = await s3.list_objects("vb")
+        assert (current.etag, current.checksums) == ('"e"', "CRC64NVME:FULL_OBJECT")
+        [latest] = await s3.list_versions("vb")
+        assert (latest.version_id, latest.is_latest, latest.checksums) == (
+            "v1",
+            True,
+            "CRC64NVME:FULL_OBJECT",
+        )
+
+    contract(body)
+
+
 def test_delete_markers_hide_and_deleting_them_restores(contract: Runner) -> None:
     async def body(env: Env) -> None:
         s3 = env.meta.s3

@@ -6,7 +6,7 @@ from typing import Any
 
 from kumoi.core.context import RequestContext
 from kumoi.core.errors import ServiceError
-from kumoi.services.s3 import acl, listing, object_lock, ownership, restore, versioning
+from kumoi.services.s3 import acl, listing, object_lock, ownership, versioning
 from kumoi.services.s3.acl import requested_grants
 from kumoi.services.s3.base import S3Base, utc
 from kumoi.services.s3.listing_request import ListingRequest
@@ -112,28 +112,36 @@ class BucketOperations(S3Base):
         token = request.get("ContinuationToken")
         start_after = str(request.get("StartAfter", ""))
         after = listing.decode_token(token) if token is not None else start_after
+        with_owner = bool(request.get("FetchOwner"))
         page = await listing.list_page(
-            self._meta.s3, bucket.name, args.prefix, args.delimiter, after, args.max_keys
+            self._meta.s3,
+            bucket.name,
+            args.prefix,
+            args.delimiter,
+            after,
+            args.max_keys,
+            with_owner=with_owner,
         )
-        output: dict[str, Any] = {
-            "Name": bucket.name,
-            "Prefix": args.encode(args.prefix),
-            "MaxKeys": args.max_keys,
-            "KeyCount": len(page.objects) + len(page.prefixes),
-            "IsTruncated": page.truncated,
-            **args.grouping(request, page.prefixes),
-        }
-        if page.objects:
-            output["Contents"] = listing.contents(page.objects, args.encode, bool(request.get("FetchOwner")))
-            await restore.add_restore_status(
-                self._meta.s3, bucket.name, request, output["Contents"], page.objects, self._clock.now()
-            )
-        if token is not None:
-            output["ContinuationToken"] = token
+        # Members in the order S3 sends them.
+        output: dict[str, Any] = {"Name": bucket.name, "Prefix": args.encode(args.prefix)}
         if "StartAfter" in request:
             output["StartAfter"] = args.encode(start_after)
+        if token is not None:
+            output["ContinuationToken"] = token
         if page.truncated:
             output["NextContinuationToken"] = listing.encode_token(page.last)
+        output["KeyCount"] = len(page.objects) + len(page.prefixes)
+        output["MaxKeys"] = args.max_keys
+        grouping = args.grouping(request, page.prefixes)
+        prefixes = grouping.pop("CommonPrefixes", None)
+        output.update(grouping)
+        output["IsTruncated"] = page.truncated
+        if page.objects:
+            output["Contents"] = await listing.page_contents(
+                self._meta.s3, bucket.name, request, page.objects, args.encode, with_owner, self._clock.now()
+            )
+        if prefixes:
+            output["CommonPrefixes"] = prefixes
         return output
 
     async def list_objects(self, ctx: RequestContext, request: dict[str, Any]) -> dict[str, Any]:
@@ -152,9 +160,8 @@ class BucketOperations(S3Base):
             **args.grouping(request, page.prefixes),
         }
         if page.objects:
-            output["Contents"] = listing.contents(page.objects, args.encode, with_owner=True)
-            await restore.add_restore_status(
-                self._meta.s3, bucket.name, request, output["Contents"], page.objects, self._clock.now()
+            output["Contents"] = await listing.page_contents(
+                self._meta.s3, bucket.name, request, page.objects, args.encode, True, self._clock.now()
             )
         if args.delimiter and page.truncated:
             output["NextMarker"] = args.encode(page.last)

@@ -15,6 +15,8 @@ from typing import Any
 from urllib.parse import quote_plus
 
 from kumoi.core.errors import ServiceError
+from kumoi.protocol.rest_s3 import ListedEntry, entry_members
+from kumoi.services.s3 import restore
 from kumoi.services.s3.owner import owner_of
 from kumoi.storage.meta.contract import ListedObject, S3Repository
 
@@ -32,15 +34,23 @@ class Page:
 
 
 async def list_page(
-    repo: S3Repository, bucket: str, prefix: str, delimiter: str, after: str, max_keys: int
+    repo: S3Repository,
+    bucket: str,
+    prefix: str,
+    delimiter: str,
+    after: str,
+    max_keys: int,
+    *,
+    with_owner: bool = True,
 ) -> Page:
-    """One page of at most ``max_keys`` keys and common prefixes after ``after``."""
+    """One page of at most ``max_keys`` keys and common prefixes after ``after`` (the objects'
+    owners only ``with_owner``)."""
     page = Page()
     if max_keys == 0:
         return page
     if not delimiter:
         # Every key is an entry: one read of one more than a page tells whether there are more.
-        batch = await repo.list_objects(bucket, prefix, after, max_keys + 1)
+        batch = await repo.list_objects(bucket, prefix, after, max_keys + 1, with_owner=with_owner)
         page.truncated = len(batch) > max_keys
         page.objects = batch[:max_keys]
         if page.objects:
@@ -49,7 +59,7 @@ async def list_page(
     position = after
     while True:
         wanted = max_keys - len(page.objects) - len(page.prefixes) + 1
-        batch = await repo.list_objects(bucket, prefix, position, wanted)
+        batch = await repo.list_objects(bucket, prefix, position, wanted, with_owner=with_owner)
         if not batch:
             return page
         for record in batch:
@@ -115,37 +125,60 @@ def _url_encode(value: str) -> str:
     return quote_plus(value, safe="/")
 
 
+async def page_contents(
+    repo: S3Repository,
+    bucket: str,
+    request: dict[str, Any],
+    records: list[ListedObject],
+    encode: Callable[[str], str],
+    with_owner: bool,
+    now: float,
+) -> list[Any]:
+    """The ``Contents`` of a page: :data:`~kumoi.protocol.rest_s3.ListedEntry` tuples, or member
+    mappings when the request asks for ``RestoreStatus`` (added to the entries that have one)."""
+    if "RestoreStatus" not in (request.get("OptionalObjectAttributes") or ()):
+        return entries(records, encode, with_owner)
+    members = contents(records, encode, with_owner)
+    await restore.add_restore_status(repo, bucket, request, members, records, now)
+    return members
+
+
+def entries(records: list[ListedObject], encode: Callable[[str], str], with_owner: bool) -> list[ListedEntry]:
+    """The page's entries for the protocol's listing writer. Entries with the same storage
+    class, checksums and owner share one mapping of those members (a page holds few of them)."""
+    shared_by: dict[tuple[str | None, str | None, str | None], dict[str, Any]] = {}
+    listed: list[ListedEntry] = []
+    append = listed.append
+    plain = encode is _identity
+    for key, size, etag, modified, _blob, storage_class, checksums, owner in records:
+        shared = shared_by.get((storage_class, checksums, owner))
+        if shared is None:
+            shared = shared_by[(storage_class, checksums, owner)] = _shared_members(
+                storage_class, checksums, owner, with_owner
+            )
+        append((key if plain else encode(key), modified, etag, size, shared))
+    return listed
+
+
 def contents(
     records: list[ListedObject], encode: Callable[[str], str], with_owner: bool
 ) -> list[dict[str, Any]]:
-    # Entries share one checksum-name list and one owner mapping per distinct value: the protocol's
-    # listing writer renders what entries share once (and a page holds few distinct values).
-    entries = []
-    algorithms: dict[str, list[str]] = {}
-    owners: dict[str, dict[str, str]] = {}
-    for record in records:
-        entry: dict[str, Any] = {
-            "Key": encode(record.key),
-            "LastModified": record.last_modified,
-            "ETag": record.etag,
-            "Size": record.size,
-            "StorageClass": record.storage_class or "STANDARD",
-        }
-        names = record.checksums
-        if names:
-            listed = algorithms.get(names)
-            if listed is None:
-                listed = algorithms[names] = names.upper().split(",")
-            entry["ChecksumAlgorithm"] = listed
-            entry["ChecksumType"] = "FULL_OBJECT"
-        if with_owner:
-            account = record.owner or ""
-            owner = owners.get(account)
-            if owner is None:
-                owner = owners[account] = owner_of(account)
-            entry["Owner"] = owner
-        entries.append(entry)
-    return entries
+    """The page's entries as member mappings, in the Object shape's order."""
+    return [entry_members(entry) for entry in entries(records, encode, with_owner)]
+
+
+def _shared_members(
+    storage_class: str | None, checksums: str | None, owner: str | None, with_owner: bool
+) -> dict[str, Any]:
+    shared: dict[str, Any] = {}
+    if checksums:
+        names, _, kind = checksums.rpartition(":")
+        shared["ChecksumAlgorithm"] = names.split(",")
+        shared["ChecksumType"] = kind
+    shared["StorageClass"] = storage_class or "STANDARD"
+    if with_owner:
+        shared["Owner"] = owner_of(owner or "")
+    return shared
 
 
 def encode_token(position: str) -> str:

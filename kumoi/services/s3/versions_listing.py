@@ -97,8 +97,9 @@ def _version_entry(entry: ListedVersion, encode: Callable[[str], str]) -> dict[s
         "Owner": owner_of(entry.owner or ""),
     }
     if entry.checksums:
-        item["ChecksumAlgorithm"] = entry.checksums.upper().split(",")
-        item["ChecksumType"] = "FULL_OBJECT"
+        names, _, kind = entry.checksums.rpartition(":")
+        item["ChecksumAlgorithm"] = names.split(",")
+        item["ChecksumType"] = kind
     return item
 
 

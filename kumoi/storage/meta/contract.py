@@ -67,8 +67,9 @@ class ObjectRecord:
 class ListedObject(NamedTuple):
     """What a listing shows of one object (a tuple: a page builds a thousand of them).
 
-    ``checksums`` names the stored checksum algorithms (``"crc32,sha256"``), ``storage_class``
-    and ``owner`` are the stored attributes, each ``None`` when absent."""
+    ``checksums`` names the stored checksum algorithms as listings do, then the checksum type
+    (``"CRC32,SHA256:FULL_OBJECT"``); ``storage_class`` and ``owner`` are the stored attributes;
+    each ``None`` when absent."""
 
     key: str
     size: int
@@ -343,10 +344,11 @@ class S3Repository(Protocol):
         ...
 
     async def list_objects(
-        self, bucket: str, prefix: str = "", after: str = "", limit: int = 1000
+        self, bucket: str, prefix: str = "", after: str = "", limit: int = 1000, *, with_owner: bool = True
     ) -> list[ListedObject]:
         """Objects with keys > ``after`` starting with ``prefix``, in UTF-8 byte order of keys.
-        Costs O(limit) whatever the bucket size."""
+        Costs O(limit) whatever the bucket size. Without ``with_owner`` their ``owner`` is None
+        (a listing that does not show owners need not read them)."""
         ...
 
     async def get_version(self, bucket: str, key: str, version_id: str | None) -> ObjectRecord | None:

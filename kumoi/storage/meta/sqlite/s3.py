@@ -45,13 +45,18 @@ from kumoi.storage.meta.sqlite.keyrange import key_range, range_sql
 from kumoi.storage.meta.sqlite.s3_versions import OBJECT_COLUMNS as _OBJECT_COLUMNS
 
 _BUCKET_COLUMNS = "name, account_id, region, created, config"
-# A listing reads only what it shows: the attributes it needs come out of the JSON in SQLite (no
-# document decoded per row), and object bytes and manifests are never read (they are the last
-# columns, so a row's other columns are read without walking its overflow pages).
+# A listing reads only what it shows: the checksum names come from their own column, the storage
+# class (which lifecycle transitions patch) and the owner out of the JSON in SQLite (no document
+# decoded per row), the owner only when the listing shows it. Object bytes and manifests are never
+# converted. ``listed_checksums`` was appended after them (ALTER TABLE adds columns last), so for
+# an object whose inline bytes overflow its page, reading it walks the overflow pages: still
+# cheaper than walking the JSON (1,000 objects of 4 KiB: 1.6 ms against 1.74 ms; 160 B: 1.0 ms
+# against 1.9 ms).
 _LISTED_COLUMNS = (
     "key, size, etag, last_modified, blob_id, json_extract(attrs, '$.StorageClass'), "
-    "(SELECT group_concat(c.key) FROM json_each(attrs, '$.Checksums') AS c), json_extract(attrs, '$.Owner')"
+    "listed_checksums, {owner}"
 )
+_OWNER = "json_extract(attrs, '$.Owner')"
 
 _GET_BUCKET = f"SELECT {_BUCKET_COLUMNS} FROM buckets WHERE name = ?"
 _INSERT_BUCKET = f"INSERT INTO buckets ({_BUCKET_COLUMNS}) VALUES (?, ?, ?, ?, ?)"
@@ -75,17 +80,24 @@ _FINISH_EVENT = "DELETE FROM s3_event_outbox WHERE row_id = ?"
 _GET_OBJECT = f"SELECT {_OBJECT_COLUMNS} FROM objects WHERE bucket = ? AND key = ?"
 _CURRENT = "SELECT etag, blob_id, manifest, version_id FROM objects WHERE bucket = ? AND key = ?"
 _UPSERT_OBJECT = (
-    f"INSERT INTO objects ({_OBJECT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    f"INSERT INTO objects ({_OBJECT_COLUMNS}, listed_checksums) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
     "ON CONFLICT (bucket, key) DO UPDATE SET size = excluded.size, etag = excluded.etag, "
     "last_modified = excluded.last_modified, blob_id = excluded.blob_id, inline = excluded.inline, "
-    "attrs = excluded.attrs, manifest = excluded.manifest, version_id = excluded.version_id"
+    "attrs = excluded.attrs, manifest = excluded.manifest, version_id = excluded.version_id, "
+    "listed_checksums = excluded.listed_checksums"
 )
-_UPDATE_ATTRS = "UPDATE objects SET attrs = ? WHERE bucket = ? AND key = ?"
+_UPDATE_ATTRS = "UPDATE objects SET attrs = ?, listed_checksums = ? WHERE bucket = ? AND key = ?"
 _DELETE_OBJECT = f"DELETE FROM objects WHERE bucket = ? AND key = ? RETURNING {_OBJECT_COLUMNS}"
-_LIST_OBJECTS = range_sql(
-    f"SELECT {_LISTED_COLUMNS} FROM objects WHERE bucket = :bucket AND {{range}} ORDER BY key LIMIT :limit",
-    "key",
-)
+#: The listing queries by (whether they read the owner, exclusive, bounded above).
+_LIST_OBJECTS = {
+    (with_owner, *variant): sql
+    for with_owner in (False, True)
+    for variant, sql in range_sql(
+        f"SELECT {_LISTED_COLUMNS.format(owner=_OWNER if with_owner else 'NULL')} FROM objects "
+        "WHERE bucket = :bucket AND {range} ORDER BY key LIMIT :limit",
+        "key",
+    ).items()
+}
 _QUEUE_GARBAGE = "INSERT OR IGNORE INTO blob_garbage (blob_id, queued) VALUES (?, ?)"
 _CLEAR_INTENT = "DELETE FROM blob_intents WHERE blob_id = ?"
 
@@ -183,7 +195,18 @@ def _object_row(record: ObjectRecord) -> tuple[Any, ...]:
         record.inline,
         manifest,
         record.version_id,
+        listed_checksums(record.attrs),
     )
+
+
+def listed_checksums(attrs: Mapping[str, Any]) -> str | None:
+    """The ``listed_checksums`` column of an object with these attributes: its checksum
+    algorithms as listings name them and its checksum type (``CRC32,SHA256:FULL_OBJECT``), None
+    without checksums. The schema's migration fills existing rows with the same text."""
+    names = attrs.get("Checksums")
+    if not names:
+        return None
+    return f"{','.join(names).upper()}:{attrs.get('ChecksumType', 'FULL_OBJECT')}"
 
 
 def _blobs_of_row(blob_id: str | None, manifest: str | None) -> list[str]:
@@ -378,7 +401,7 @@ class SqliteS3Repository:
     async def update_object_attrs(
         self, bucket: str, key: str, etag: str, attrs: dict[str, Any], *, events: Sequence[S3EventRow] = ()
     ) -> None:
-        params = (dump_doc(attrs), bucket, key)
+        params = (dump_doc(attrs), listed_checksums(attrs), bucket, key)
 
         def job(conn: sqlite3.Connection) -> None:
             current = conn.execute(_CURRENT, (bucket, key)).fetchone()
@@ -392,10 +415,10 @@ class SqliteS3Repository:
         await self._db.write(job)
 
     async def list_objects(
-        self, bucket: str, prefix: str = "", after: str = "", limit: int = 1000
+        self, bucket: str, prefix: str = "", after: str = "", limit: int = 1000, *, with_owner: bool = True
     ) -> list[ListedObject]:
         bounds = key_range(prefix, after)
-        sql = _LIST_OBJECTS[(bounds.exclusive, bounds.upper is not None)]
+        sql = _LIST_OBJECTS[(with_owner, bounds.exclusive, bounds.upper is not None)]
         params = {"bucket": bucket, "lower": bounds.lower, "upper": bounds.upper, "limit": limit}
 
         def job(conn: sqlite3.Connection) -> list[ListedObject]:

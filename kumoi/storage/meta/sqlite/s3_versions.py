@@ -41,11 +41,10 @@ from kumoi.storage.meta.sqlite.keyrange import key_range, range_sql
 OBJECT_COLUMNS = "bucket, key, size, etag, last_modified, blob_id, attrs, inline, manifest, version_id"
 _VERSION_COLUMNS = f"{OBJECT_COLUMNS}, delete_marker"
 #: What moves between the two tables (both have these columns).
-_MOVED = "bucket, key, version_id, size, etag, last_modified, blob_id, attrs, manifest, inline"
-_LISTED_EXTRAS = (
-    "json_extract(attrs, '$.StorageClass'), "
-    "(SELECT group_concat(c.key) FROM json_each(attrs, '$.Checksums') AS c), json_extract(attrs, '$.Owner')"
+_MOVED = (
+    "bucket, key, version_id, size, etag, last_modified, blob_id, attrs, manifest, inline, listed_checksums"
 )
+_LISTED_EXTRAS = "json_extract(attrs, '$.StorageClass'), listed_checksums, json_extract(attrs, '$.Owner')"
 
 _QUEUE_GARBAGE = "INSERT OR IGNORE INTO blob_garbage (blob_id, queued) VALUES (?, ?)"
 _CURRENT_ID = "SELECT etag, blob_id, manifest, version_id FROM objects WHERE bucket = ? AND key = ?"

@@ -234,6 +234,19 @@ MIGRATIONS: tuple[Migration, ...] = (
     # SQS receipt handles name messages by sequence: the index on message ids only slowed every
     # send and delete (random keys spread each commit over many index pages).
     ("DROP INDEX messages_id",),
+    # S3 listings: each object's and version's checksum algorithms and type as listings show them
+    # (``CRC32,SHA256:FULL_OBJECT``, NULL without checksums), written with the row, so a listing
+    # reads a column instead of walking the attributes' JSON; existing rows are filled here.
+    (
+        "ALTER TABLE objects ADD COLUMN listed_checksums TEXT",
+        "ALTER TABLE object_versions ADD COLUMN listed_checksums TEXT",
+        *(
+            f"UPDATE {table} SET listed_checksums = "
+            "(SELECT upper(group_concat(c.key)) FROM json_each(attrs, '$.Checksums') AS c) "
+            "|| ':' || coalesce(json_extract(attrs, '$.ChecksumType'), 'FULL_OBJECT')"
+            for table in ("objects", "object_versions")
+        ),
+    ),
 )
 
 
