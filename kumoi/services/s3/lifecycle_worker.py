@@ -184,7 +184,7 @@ class LifecycleWorker:
         after = marker
         tagged = any(needs_tags(rule) for rule in rules)
         while True:
-            page = await self._meta.s3.list_objects(bucket.name, prefix, after, PAGE)
+            page = await self._meta.s3.list_objects(bucket.name, prefix, after, PAGE, with_owner=False)
             batch: list[LifecycleChange] = []
             try:
                 for listed in page:
