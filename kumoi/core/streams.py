@@ -1,16 +1,22 @@
-"""Request body streams.
+"""Request body streams, and response bodies produced by blocking reads.
 
 A request body reaches the layers above the HTTP edge as a :class:`BodyStream`: an object with
 ``async read(n)`` that returns at most ``n`` bytes and ``b""`` at the end. Wrappers (SigV4 chunk
 verification, content hashing) are body streams too, so they stack. A stream that finds the body
 invalid raises a :class:`~kumoi.core.errors.ServiceError` from ``read`` *before* it returns the
 final ``b""``, so a consumer that commits only on end-of-stream never commits bad data.
+
+A response body whose bytes come from blocking work (reading and decrypting a sealed blob) is a
+:class:`ReaderBody`: the HTTP edge hands it a buffer of its own on a worker thread and, on a plain
+TCP socket, writes that buffer to the socket from the same thread, so the bytes never pass the
+event loop and no buffer is allocated per chunk. Anywhere else it is an ordinary async iterable.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from typing import Protocol, runtime_checkable
+from typing import Protocol, cast, runtime_checkable
 
 DEFAULT_CHUNK = 1 << 20
 #: The largest non-streaming request body any layer reads whole (XML/JSON/form documents).
@@ -77,3 +83,71 @@ class BytesBody:
         chunk = self._data[self._pos : self._pos + n]
         self._pos += len(chunk)
         return chunk
+
+
+#: Bytes per chunk when a :class:`ReaderBody` is iterated (its buffers then go to other owners).
+READER_CHUNK = 2 * 1024 * 1024
+
+
+class ReaderBody:
+    """A response body of exactly :attr:`length` bytes produced by :meth:`readinto`, blocking
+    calls on worker threads, one at a time, each continuing where the last one stopped.
+
+    Subclasses implement :meth:`readinto` and :meth:`release`. Iterating the body runs the reads
+    on the default executor, one read ahead, each into a fresh buffer (the consumer keeps it).
+    :meth:`aclose` waits for a read still running before it releases the resources, so it is
+    safe whenever the consumer stops.
+    """
+
+    __slots__ = ("_ahead", "_done", "_released", "length")
+
+    def __init__(self, length: int) -> None:
+        self.length = length
+        self._ahead: asyncio.Future[bytearray] | None = None
+        self._done = False
+        self._released = False
+
+    def readinto(self, buffer: memoryview) -> int:
+        """Fill ``buffer`` with the next bytes; return how many (fewer only at the end, 0 after
+        it). Runs on a worker thread."""
+        raise NotImplementedError
+
+    def release(self) -> None:
+        """Give back what the reads hold (files); no read runs any more."""
+
+    def _read_chunk(self) -> bytearray:
+        buffer = bytearray(READER_CHUNK)
+        del buffer[self.readinto(memoryview(buffer)) :]
+        return buffer
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self._done:
+            raise StopAsyncIteration
+        loop = asyncio.get_running_loop()
+        ahead = self._ahead
+        if ahead is None:
+            ahead = self._ahead = loop.run_in_executor(None, self._read_chunk)
+        # Shielded: a cancelled consumer leaves the read running, and aclose() waits for it.
+        chunk = await asyncio.shield(ahead)
+        self._ahead = None
+        if not chunk:
+            self._done = True
+            raise StopAsyncIteration
+        self._ahead = loop.run_in_executor(None, self._read_chunk)
+        # Every consumer takes any buffer; bytes(chunk) would copy it again.
+        return cast(bytes, chunk)
+
+    async def aclose(self) -> None:
+        """Wait for a read still running, then :meth:`release` (once)."""
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None:
+            await asyncio.wait([ahead])
+            if not ahead.cancelled():
+                ahead.exception()  # retrieved: the consumer has stopped
+        self._done = True
+        if not self._released:
+            self._released = True
+            self.release()

@@ -32,6 +32,7 @@ import httptools
 
 from kumoi.core.errors import ServiceError
 from kumoi.core.http import FileBody, Headers, HttpRequest, HttpResponse
+from kumoi.core.streams import ReaderBody
 from kumoi.server import http_sendfile
 from kumoi.server.http_body import RequestBody, incomplete_body, malformed_body
 from kumoi.server.http_wire import (
@@ -456,6 +457,11 @@ class _Connection(asyncio.Protocol):
             raise _HandlerBug(head_sent=False) from exc
 
     async def _send_stream(self, payload: AsyncIterable[bytes], length: int | None, chunked: bool) -> None:
+        if isinstance(payload, ReaderBody) and length == payload.length:
+            sock_fd = http_sendfile.socket_fd(None if self._closed else self._transport)
+            if sock_fd is not None:
+                await self._send_reader(sock_fd, payload)
+                return
         sent = 0
         iterator = aiter(payload)
         while True:
@@ -479,6 +485,16 @@ class _Connection(asyncio.Protocol):
             raise _HandlerBug(head_sent=True) from ValueError(
                 f"streamed body of {sent} bytes, Content-Length {length}"
             )
+
+    async def _send_reader(self, sock_fd: int, payload: ReaderBody) -> None:
+        """Send a reader body from worker threads straight to the socket (see http_sendfile)."""
+        try:
+            await http_sendfile.send_reader(sock_fd, payload, payload.length, self._limits.io_timeout)
+        except http_sendfile.ClientGone as exc:
+            self._abort_transport()
+            raise _Disconnected() from exc
+        except Exception as exc:
+            raise _HandlerBug(head_sent=True) from exc
 
     async def _send_file(self, payload: FileBody) -> None:
         """Stream a file with positioned reads in a worker thread, one chunk read ahead (or, on a

@@ -82,6 +82,10 @@ class BlobStore(Protocol):
         sealed blob is decrypted by its reader)."""
         ...
 
+    def open_blocking(self, blob_id: str) -> FileBody:
+        """:meth:`open` of the whole blob, for code already on a worker thread."""
+        ...
+
     async def delete(self, blob_id: str) -> None:
         """Remove a blob; a missing blob is not an error."""
         ...

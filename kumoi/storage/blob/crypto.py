@@ -179,7 +179,9 @@ class ChunkCipher:
             at = end
         return out
 
-    def open_into(self, first: int, sealed: bytes, out: bytearray, final: int) -> int:
+    def open_into(
+        self, first: int, sealed: bytes | bytearray | memoryview, out: bytearray | memoryview, final: int
+    ) -> int:
         """Open the consecutive sealed chunks in ``sealed`` (chunk ``first`` onwards; ``final`` is
         the index of the blob's last chunk) straight into ``out``: no plaintext copy per chunk.
         Returns the plaintext bytes written."""

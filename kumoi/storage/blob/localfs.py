@@ -270,6 +270,9 @@ class LocalBlobStore:
             raise ValueError("offset and length must not be negative")
         return await self.run(_open_range, path, offset, length)
 
+    def open_blocking(self, blob_id: str) -> FileBody:
+        return _open_range(self.path_of(blob_id), 0, None)
+
     async def delete(self, blob_id: str) -> None:
         await self.run(_unlink_quietly, self.path_of(blob_id))
 
