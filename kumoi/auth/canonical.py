@@ -90,6 +90,8 @@ def remove_dot_segments(path: str) -> str:
 
 
 def canonical_uri(path: str, *, s3: bool) -> str:
+    if path == "/":  # every json and query request
+        return path
     if s3:
         if not path:
             return "/"
@@ -163,23 +165,53 @@ def sign(key: bytes, message: str) -> str:
     return hmac.new(key, message.encode("utf-8", "surrogateescape"), hashlib.sha256).hexdigest()
 
 
+class KeySigner:
+    """HMAC-SHA256 under one signing key, with the key's inner and outer hash states (RFC 2104)
+    computed once: a signature then costs two hash-state copies instead of building an HMAC
+    object (half the time of ``hmac.new``, and like it, the GIL is kept for small messages)."""
+
+    __slots__ = ("_inner", "_outer", "key")
+
+    def __init__(self, key: bytes) -> None:
+        self.key = key
+        block = key.ljust(_SHA256_BLOCK, b"\0")  # a signing key is 32 bytes, under one block
+        self._inner = hashlib.sha256(block.translate(_IPAD))
+        self._outer = hashlib.sha256(block.translate(_OPAD))
+
+    def sign(self, message: str) -> str:
+        """``sign(self.key, message)``."""
+        inner = self._inner.copy()
+        inner.update(message.encode("utf-8", "surrogateescape"))
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
+
+
+_SHA256_BLOCK = 64
+_IPAD = bytes(b ^ 0x36 for b in range(256))
+_OPAD = bytes(b ^ 0x5C for b in range(256))
+
+
 class SigningKeys:
     """Derives and caches SigV4 signing keys ``HMAC chain(AWS4+secret, date, region, service)``."""
 
     __slots__ = ("_cache",)
 
     def __init__(self) -> None:
-        self._cache: dict[tuple[str, str, str, str], bytes] = {}
+        self._cache: dict[tuple[str, str, str, str], KeySigner] = {}
 
     def get(self, secret: str, date: str, region: str, service: str) -> bytes:
+        return self.signer(secret, date, region, service).key
+
+    def signer(self, secret: str, date: str, region: str, service: str) -> KeySigner:
         cache_key = (secret, date, region, service)
-        key = self._cache.get(cache_key)
-        if key is None:
-            key = derive_signing_key(secret, date, region, service)
+        signer = self._cache.get(cache_key)
+        if signer is None:
+            signer = KeySigner(derive_signing_key(secret, date, region, service))
             if len(self._cache) >= SIGNING_KEY_CACHE_SIZE:
                 self._cache.clear()
-            self._cache[cache_key] = key
-        return key
+            self._cache[cache_key] = signer
+        return signer
 
 
 def derive_signing_key(secret: str, date: str, region: str, service: str) -> bytes:

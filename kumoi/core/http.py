@@ -11,7 +11,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from kumoi.core.streams import BodyStream
+from kumoi.core.streams import BodyStream, BytesBody
+
+#: Header names as they come off the wire, decoded and lower-cased once (clients send the same
+#: few names in every request). Bounded in number and length, since the names are the client's.
+WIRE_NAME_CACHE_SIZE = 512
+WIRE_NAME_MAX_LENGTH = 64
+_WIRE_NAMES: dict[bytes, str] = {}
 
 
 class Headers:
@@ -25,6 +31,27 @@ class Headers:
         for name, value in items:
             self.add(name, value)
 
+    @classmethod
+    def from_wire(cls, fields: Iterable[tuple[bytes, bytes]]) -> Headers:
+        """The headers of raw ``(name, value)`` fields as they came off the wire (latin-1)."""
+        headers = cls()
+        items, index = headers._items, headers._index
+        names = _WIRE_NAMES
+        for raw_name, raw_value in fields:
+            name = names.get(raw_name)
+            if name is None:
+                name = raw_name.decode("latin-1").lower()
+                if len(names) < WIRE_NAME_CACHE_SIZE and len(raw_name) <= WIRE_NAME_MAX_LENGTH:
+                    names[raw_name] = name
+            value = raw_value.decode("latin-1")
+            items.append((name, value))
+            values = index.get(name)
+            if values is None:
+                index[name] = [value]
+            else:
+                values.append(value)
+        return headers
+
     def add(self, name: str, value: str) -> None:
         lowered = name.lower()
         self._items.append((lowered, value))
@@ -32,17 +59,18 @@ class Headers:
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """The first value of ``name``, or ``default``."""
-        values = self._index.get(name.lower())
+        # Callers mostly pass lower-case names: look those up before lower-casing.
+        values = self._index.get(name) or self._index.get(name.lower())
         return values[0] if values else default
 
     def get_all(self, name: str) -> list[str]:
-        return list(self._index.get(name.lower(), ()))
+        return list(self._index.get(name) or self._index.get(name.lower()) or ())
 
     def count(self, name: str) -> int:
-        return len(self._index.get(name.lower(), ()))
+        return len(self._index.get(name) or self._index.get(name.lower()) or ())
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and name.lower() in self._index
+        return isinstance(name, str) and (name in self._index or name.lower() in self._index)
 
     def items(self) -> list[tuple[str, str]]:
         """All fields in arrival order, names lower-cased."""
@@ -60,7 +88,11 @@ class Headers:
 
 @dataclass(slots=True)
 class HttpRequest:
-    """One parsed HTTP request. ``path`` and ``query_string`` are raw, still percent-encoded."""
+    """One parsed HTTP request. ``path`` and ``query_string`` are raw, still percent-encoded.
+
+    ``document`` is the whole body once a layer has read it to the end (SigV4 reads every
+    non-S3 body to hash it); ``body`` then reads those bytes again from the start, and codecs
+    take ``document`` instead of reading the same bytes a second time."""
 
     method: str
     path: str
@@ -70,6 +102,12 @@ class HttpRequest:
     remote_addr: str = "127.0.0.1"
     scheme: str = "http"
     http_version: str = "1.1"
+    document: bytes | None = None
+
+    def set_document(self, data: bytes) -> None:
+        """The body has been read whole: keep it as ``document`` and as a fresh ``body``."""
+        self.document = data
+        self.body = BytesBody(data)
 
     @property
     def host(self) -> str:

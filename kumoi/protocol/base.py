@@ -23,16 +23,16 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from kumoi.core.errors import ServiceError
 from kumoi.core.http import HttpRequest, HttpResponse
 
 
-@dataclass(frozen=True, slots=True)
-class DecodedRequest:
-    """The operation a request calls (its model name, e.g. ``PutObject``) and its typed input."""
+class DecodedRequest(NamedTuple):
+    """The operation a request calls (its model name, e.g. ``PutObject``) and its typed input.
+
+    (A named tuple: built for every request, it costs a third of a frozen dataclass.)"""
 
     operation: str
     params: dict[str, Any]

@@ -41,6 +41,7 @@ from kumoi.protocol.shapes import (
     coral_missing_message,
     coral_name,
     decode_base64,
+    document_of,
     encode_base64,
     epoch_number,
     error_table,
@@ -63,8 +64,12 @@ _FRAMEWORK_TYPES = {
     "ValidationException": "com.amazon.coral.validate#ValidationException",
 }
 _NON_FINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
-#: ``json.dumps(..., separators=(",", ":"))`` without building an encoder per call.
-_dumps = json.JSONEncoder(separators=(",", ":")).encode
+#: ``json.dumps(..., separators=(",", ":"))`` without building an encoder per call, nor keeping
+#: the set of containers seen that finds cycles: outputs are trees (a cycle would be a bug, and
+#: end as a RecursionError, an internal error, instead of a ValueError, an internal error).
+_dumps = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
+#: What ``json.loads`` decodes text with.
+_decode = json.JSONDecoder().decode
 
 Decoder = Callable[[Any, str], Any]
 Encoder = Callable[[Any], Any]
@@ -112,7 +117,9 @@ class JsonCodec(ServiceCodec):
         if request.method != "POST" or operation is None or content_type not in JSON_CONTENT_TYPES:
             raise ServiceError("UnknownOperationException", "")
         try:
-            body = await read_document(request, MAX_DOCUMENT_BODY)
+            body = document_of(request, MAX_DOCUMENT_BODY)
+            if body is None:
+                body = await read_document(request, MAX_DOCUMENT_BODY)
         except BodyTooLarge as exc:
             raise ServiceError(
                 "RequestEntityTooLarge", f"Request body must be at most {exc.limit} bytes.", status=413
@@ -172,6 +179,10 @@ def _load(body: bytes) -> Any:
     if not body.strip():
         return {}
     try:
+        if body[:1] == b"{" and body[1:2] != b"\0":
+            # What ``json.loads`` does with these bytes (its encoding detection says UTF-8 for
+            # any document starting with ``{`` and then no NUL), without its type dispatch.
+            return _decode(body.decode("utf-8", "surrogatepass"))
         return json.loads(body)
     except (ValueError, RecursionError):
         # ValueError covers malformed JSON, bad UTF-8 and integers beyond Python's digit limit.

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_to_bytes
 
 from kumoi.core.errors import ServiceError
 from kumoi.core.http import HttpRequest, HttpResponse
@@ -38,6 +38,7 @@ from kumoi.protocol.shapes import (
     coral_missing_message,
     coral_name,
     decode_base64,
+    document_of,
     encode_base64,
     error_table,
     format_float,
@@ -135,12 +136,16 @@ class QueryCodec(ServiceCodec):
         pairs = _parse_pairs(request.query_string)
         if request.method == "POST" and _is_form(request.headers.get("content-type")):
             try:
-                body = await _read_form(request)
+                raw = document_of(request, MAX_DOCUMENT_BODY)
+                if raw is None:
+                    raw = await read_document(request, MAX_DOCUMENT_BODY)
             except BodyTooLarge as exc:
                 raise ServiceError(
                     "RequestEntityTooLarge", f"Request body must be at most {exc.limit} bytes.", status=413
                 ) from None
-            pairs.extend(_parse_pairs(body))
+            except MalformedBody as exc:
+                raise ServiceError("MalformedQueryString", str(exc)) from None
+            pairs.extend(_parse_pairs(_form_text(raw)))
         tree = _build_tree(pairs)
         action = tree.pop("Action", None)
         version = tree.pop("Version", None)
@@ -216,11 +221,7 @@ def _is_form(content_type: str | None) -> bool:
     return content_type is not None and content_type.split(";", 1)[0].strip().lower() == FORM_CONTENT_TYPE
 
 
-async def _read_form(request: HttpRequest) -> str:
-    try:
-        raw = await read_document(request, MAX_DOCUMENT_BODY)
-    except MalformedBody as exc:
-        raise ServiceError("MalformedQueryString", str(exc)) from None
+def _form_text(raw: bytes) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -228,16 +229,39 @@ async def _read_form(request: HttpRequest) -> str:
 
 
 def _parse_pairs(text: str) -> list[tuple[str, str]]:
+    """``parse_qsl(text, keep_blank_values=True, errors="strict")``, with the parameter limit, but
+    about three times faster: only names and values holding ``+`` or ``%`` are decoded."""
     if not text:
         return []
+    if text.count("&") >= MAX_PARAMETERS:
+        raise ServiceError("MalformedQueryString", f"The request has more than {MAX_PARAMETERS} parameters.")
+    pairs: list[tuple[str, str]] = []
+    append = pairs.append
     try:
-        return parse_qsl(text, keep_blank_values=True, errors="strict", max_num_fields=MAX_PARAMETERS)
+        for piece in text.split("&"):
+            if piece:
+                name, _, value = piece.partition("=")
+                append((_form_unquote(name), _form_unquote(value)))
     except UnicodeDecodeError:
         raise ServiceError("MalformedQueryString", "The query string is not valid UTF-8.") from None
-    except ValueError:
-        raise ServiceError(
-            "MalformedQueryString", f"The request has more than {MAX_PARAMETERS} parameters."
-        ) from None
+    return pairs
+
+
+def _form_unquote(text: str) -> str:
+    """``unquote_plus(text, errors="strict")``. Decoding the UTF-8 of the whole text at once gives
+    what ``unquote`` gives decoding each ASCII run apart: a non-ASCII character encodes to a
+    complete UTF-8 sequence, so the bytes around it are valid exactly when each run's are."""
+    if "+" in text:
+        text = text.replace("+", " ")
+    if "%" not in text:
+        return text
+    if "%3A" in text:
+        # The colons of ARNs, decoded without the general loop: a ``%`` cannot start an escape
+        # that ends in ``%3A`` (``%`` is no hex digit), nor one that ends in the ``:`` it gives.
+        text = text.replace("%3A", ":")
+        if "%" not in text:
+            return text
+    return unquote_to_bytes(text).decode("utf-8")
 
 
 def _build_tree(pairs: list[tuple[str, str]]) -> dict[str, Any]:

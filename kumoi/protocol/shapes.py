@@ -183,8 +183,28 @@ async def read_document(request: HttpRequest, limit: int) -> bytes:
     decompressed size is bounded by ``limit`` too, so a small bomb cannot expand without end.
     Raises :class:`BodyTooLarge` or :class:`MalformedBody`.
     """
-    body = await read_limited(request.body, limit)
-    encoding = (request.headers.get("content-encoding") or "").strip().lower()
+    body = document_of(request, limit)
+    if body is None:
+        body = _decoded(request, await read_limited(request.body, limit), limit)
+    return body
+
+
+def document_of(request: HttpRequest, limit: int) -> bytes | None:
+    """:func:`read_document` without waiting, where a layer has read the body already
+    (``request.document``); else ``None``."""
+    body = request.document
+    if body is None:
+        return None
+    if len(body) > limit:
+        raise BodyTooLarge(limit)
+    return _decoded(request, body, limit)
+
+
+def _decoded(request: HttpRequest, body: bytes, limit: int) -> bytes:
+    encoding = request.headers.get("content-encoding")
+    if encoding is None:
+        return body
+    encoding = encoding.strip().lower()
     if not encoding or encoding == "identity":
         return body
     codings = [part.strip() for part in encoding.split(",") if part.strip()]

@@ -11,9 +11,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Literal
-from urllib.parse import parse_qsl
+from typing import Literal, NamedTuple
+from urllib.parse import unquote_plus
 
 from kumoi.auth.errors import MISSING_AUTH, error_for
 from kumoi.auth.sigv4 import AuthResult, SigV4Verifier, anonymous_result
@@ -22,7 +21,7 @@ from kumoi.core.context import RequestContext
 from kumoi.core.errors import AuthFailure, ServiceError, internal_error, not_implemented
 from kumoi.core.http import HttpRequest, HttpResponse
 from kumoi.core.ids import unique_hex, unique_uuid
-from kumoi.core.streams import MAX_DOCUMENT_BODY, BodyTooLarge, BytesBody, read_limited
+from kumoi.core.streams import MAX_DOCUMENT_BODY, BodyTooLarge, read_limited
 from kumoi.protocol.base import DecodedRequest, ServiceCodec
 from kumoi.protocol.xml import XmlWriter
 from kumoi.server.dispatch import ServiceBinding
@@ -36,8 +35,7 @@ AuthFamily = Literal["s3", "query", "json"]
 _FAMILY: dict[str, AuthFamily] = {"rest-xml": "s3", "query": "query", "json": "json"}
 
 
-@dataclass(frozen=True, slots=True)
-class _Outcome:
+class _Outcome(NamedTuple):
     response: HttpResponse
     service: str
     operation: str
@@ -93,7 +91,7 @@ class Application:
         if not self._hosts.allows(request.host):
             return _Outcome(_host_refused(request.host), "-", "")
         try:
-            routing = await self._route(request)
+            routing = self._router.route_without_form(request) or await self._route_by_form(request)
         except ServiceError as error:
             return _Outcome(_plain_error(error, _new_request_id("json")), "-", "")
         binding = self._services[routing.service]
@@ -102,7 +100,17 @@ class Application:
         operation = ""
         context: RequestContext | None = None
         try:
-            auth, decoded = await self._authenticate_and_decode(request, routing, binding, codec)
+            # Verify the signature, then parse.
+            try:
+                auth = await self._verifier.authenticate(
+                    request, s3=routing.protocol == "rest-xml", virtual_host_bucket=routing.bucket
+                )
+            except AuthFailure as failure:
+                auth, decoded = await self._anonymous(request, failure, binding, codec)
+            else:
+                if routing.bucket is not None:
+                    request.path = "/" + routing.bucket + request.path
+                decoded = await codec.decode(request)
             operation = decoded.operation
             handler = binding.handlers.get(operation)
             if handler is None:
@@ -140,40 +148,32 @@ class Application:
                 log.exception("response hook of %s failed (request id %s)", binding.name, request_id)
         return _Outcome(response, binding.name, operation)
 
-    async def _authenticate_and_decode(
-        self, request: HttpRequest, routing: RoutingInfo, binding: ServiceBinding, codec: ServiceCodec
+    async def _anonymous(
+        self, request: HttpRequest, failure: AuthFailure, binding: ServiceBinding, codec: ServiceCodec
     ) -> tuple[AuthResult, DecodedRequest]:
-        """Verify the signature, then parse. An unsigned query/json request is let through only to an
-        operation its service lists as anonymous (STS's web-identity and SAML federation calls,
-        which SDKs send unsigned); S3 decides about anonymous callers itself."""
-        try:
-            auth = await self._verifier.authenticate(
-                request, s3=routing.protocol == "rest-xml", virtual_host_bucket=routing.bucket
-            )
-        except AuthFailure as failure:
-            if failure.kind != MISSING_AUTH or not binding.anonymous_operations:
-                raise
-            decoded = await codec.decode(request)
-            if decoded.operation not in binding.anonymous_operations:
-                raise
-            return anonymous_result(self._default_region, binding.routes.signing_name), decoded
-        if routing.bucket is not None:
-            request.path = "/" + routing.bucket + request.path
-        return auth, await codec.decode(request)
+        """A request whose signature did not verify. An unsigned query/json request is let through
+        only to an operation its service lists as anonymous (STS's web-identity and SAML
+        federation calls, which SDKs send unsigned); S3 decides about anonymous callers itself.
+        Anything else raises ``failure``."""
+        if failure.kind != MISSING_AUTH or not binding.anonymous_operations:
+            raise failure
+        decoded = await codec.decode(request)
+        if decoded.operation not in binding.anonymous_operations:
+            raise failure
+        return anonymous_result(self._default_region, binding.routes.signing_name), decoded
 
-    async def _route(self, request: HttpRequest) -> RoutingInfo:
-        if not self._router.needs_form(request):
-            return self._router.route(request)
+    async def _route_by_form(self, request: HttpRequest) -> RoutingInfo:
+        """The route of an unsigned form POST, which only its form's ``Action`` tells."""
         try:
             body = await read_limited(request.body, MAX_DOCUMENT_BODY)
         except BodyTooLarge:
             raise ServiceError("RequestEntityTooLarge", "Request body is too large", status=413) from None
-        request.body = BytesBody(body)
+        request.set_document(body)
         try:
-            form = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+            action = form_action(body.decode("utf-8"))
         except UnicodeDecodeError:
-            form = {}
-        return self._router.route(request, form)
+            action = None
+        return self._router.route(request, {} if action is None else {"Action": action})
 
     def _context(
         self, request: HttpRequest, request_id: str, service: str, operation: str, auth: AuthResult
@@ -197,6 +197,22 @@ class Application:
         except Exception:
             log.exception("could not encode error %s (request id %s)", error.code, request_id)
             return _plain_error(internal_error(request_id), request_id)
+
+
+def form_action(form: str) -> str | None:
+    """``dict(parse_qsl(form, keep_blank_values=True)).get("Action")``, decoding only the value
+    routing needs: the codec parses the whole form once it knows the service."""
+    found = None
+    for piece in form.split("&"):
+        name, _, value = piece.partition("=")
+        if name != _ACTION and ("%" in name or "+" in name):
+            name = unquote_plus(name)
+        if name == _ACTION:
+            found = value
+    return None if found is None else unquote_plus(found)
+
+
+_ACTION = "Action"
 
 
 def _new_request_id(protocol: str) -> str:

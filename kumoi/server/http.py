@@ -57,6 +57,8 @@ _HEADER_TOO_LARGE = error_response(
     400, "RequestHeaderSectionTooLarge", "Your request header section exceeds the maximum allowed size."
 )
 _BAD_REQUEST = error_response(400, "BadRequest", "The HTTP request is malformed.")
+#: The request methods clients use, decoded once.
+_METHODS = {m.encode(): m for m in ("GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS", "PATCH")}
 _INTERNAL_ERROR_BODY = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n'
     b"<Error><Code>InternalError</Code>"
@@ -113,7 +115,7 @@ class _Connection(asyncio.Protocol):
         self._remote = ""
         self._url: list[bytes] = []
         self._url_bytes = 0
-        self._headers = Headers()
+        self._fields: list[tuple[bytes, bytes]] = []
         self._header_bytes = 0
         self._parsing: RequestBody | None = None
         self._queue: deque[_Exchange | bytes] = deque()
@@ -187,7 +189,7 @@ class _Connection(asyncio.Protocol):
     def on_message_begin(self) -> None:
         self._url = []
         self._url_bytes = 0
-        self._headers = Headers()
+        self._fields = []
         self._header_bytes = 0
 
     def on_url(self, url: bytes) -> None:
@@ -198,16 +200,16 @@ class _Connection(asyncio.Protocol):
         self._url.append(url)
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        headers = self._headers
+        fields = self._fields
         self._header_bytes += len(name) + len(value) + 4
-        if self._header_bytes > self._limits.max_header_bytes or len(headers) >= self._limits.max_headers:
+        if self._header_bytes > self._limits.max_header_bytes or len(fields) >= self._limits.max_headers:
             self._too_large = True
             raise ValueError("header section too large")
-        headers.add(name.decode("latin-1"), value.decode("latin-1"))
+        fields.append((name, value))
 
     def on_headers_complete(self) -> None:
         parser = self._parser
-        headers = self._headers
+        headers = Headers.from_wire(self._fields)
         version = parser.get_http_version()
         url = (self._url[0] if len(self._url) == 1 else b"".join(self._url)).decode("latin-1")
         path, _, query = url.partition("?")
@@ -224,8 +226,9 @@ class _Connection(asyncio.Protocol):
             timeout=self._limits.io_timeout,
         )
         self._parsing = body
+        raw_method = parser.get_method()
         request = HttpRequest(
-            method=parser.get_method().decode("ascii"),
+            method=_METHODS.get(raw_method) or raw_method.decode("ascii"),
             path=path,
             query_string=query,
             headers=headers,
@@ -375,7 +378,10 @@ class _Connection(asyncio.Protocol):
         if body.continue_owed:
             self._write(CONTINUE_100)
         try:
-            close = await self._send(request, response, close)
+            if isinstance(response.body, bytes):  # most responses: no need to wait for anything
+                close = self._send_bytes(request, response, response.body, close)
+            else:
+                close = await self._send(request, response, close)
             if drain:
                 while await body.read(self._limits.drain_limit):
                     pass
@@ -393,19 +399,36 @@ class _Connection(asyncio.Protocol):
 
     # -- responses --------------------------------------------------------------------------------
 
+    def _send_bytes(self, request: HttpRequest, response: HttpResponse, payload: bytes, close: bool) -> bool:
+        """Write a response whose body is in memory; return whether the connection must close."""
+        head_only = request.method == "HEAD" or response.status in BODILESS_STATUSES
+        legacy = request.http_version == "1.0"
+        length = len(payload)
+        if head_only and not payload and response.content_length is not None:
+            length = response.content_length
+        try:
+            head = self._head(response, length, False, close, legacy)
+        except _HandlerBug as exc:
+            self._send_internal_error(exc, close, legacy)
+            return close
+        self._write(head if head_only else head + payload)
+        return close
+
+    def _send_internal_error(self, bug: _HandlerBug, close: bool, legacy: bool) -> None:
+        """Answer 500 for a response that cannot be sent, before any of it was."""
+        self._server.report(bug.__cause__ or bug)
+        self._write(self._head(_internal_error(), len(_INTERNAL_ERROR_BODY), False, close, legacy))
+        self._write(_INTERNAL_ERROR_BODY)
+
     async def _send(self, request: HttpRequest, response: HttpResponse, close: bool) -> bool:
         """Write ``response``; return whether the connection must close afterwards."""
         payload = response.body
+        if isinstance(payload, bytes):
+            return self._send_bytes(request, response, payload, close)
         head_only = request.method == "HEAD" or response.status in BODILESS_STATUSES
         legacy = request.http_version == "1.0"
         try:
-            if isinstance(payload, bytes):
-                length = len(payload)
-                if head_only and not payload and response.content_length is not None:
-                    length = response.content_length
-                head = self._head(response, length, False, close, legacy)
-                self._write(head if head_only else head + payload)
-            elif isinstance(payload, FileBody):
+            if isinstance(payload, FileBody):
                 self._write(self._head(response, payload.length, False, close, legacy))
                 if not head_only:
                     await self._send_file(payload)
@@ -417,14 +440,12 @@ class _Connection(asyncio.Protocol):
                 if not head_only:
                     await self._send_stream(payload, declared, chunked)
         except _HandlerBug as exc:
-            self._server.report(exc.__cause__ or exc)
             if exc.head_sent:
+                self._server.report(exc.__cause__ or exc)
                 raise _Disconnected() from exc
-            self._write(self._head(_internal_error(), len(_INTERNAL_ERROR_BODY), False, close, legacy))
-            self._write(_INTERNAL_ERROR_BODY)
+            self._send_internal_error(exc, close, legacy)
         finally:
-            if not isinstance(payload, bytes):  # bytes hold nothing to give back
-                await self._release(payload)
+            await self._release(payload)
         return close
 
     async def _release(self, payload: object) -> None:

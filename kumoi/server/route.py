@@ -82,6 +82,12 @@ def _is_ip_literal(name: str) -> bool:
     return True
 
 
+#: Host header values whose verdict is remembered (clients send the same few, request after
+#: request), and the longest remembered (a DNS name and a port): memory stays bounded.
+HOST_CACHE_SIZE = 1024
+HOST_CACHE_MAX_LENGTH = 270
+
+
 class HostPolicy:
     """Which Host headers this server answers, so a web page cannot reach it by DNS rebinding.
 
@@ -93,8 +99,20 @@ class HostPolicy:
         self.base_domains = tuple(d.lower().strip(".") for d in base_domains if d)
         self._names = _LOOPBACK_NAMES | {h.lower() for h in extra_hosts} | set(self.base_domains)
         self._suffixes = tuple("." + d for d in self.base_domains)
+        self._verdicts: dict[str, bool] = {}
 
     def allows(self, host: str) -> bool:
+        verdict = self._verdicts.get(host)
+        if verdict is None:
+            verdict = self._judge(host)
+            if len(host) > HOST_CACHE_MAX_LENGTH:
+                return verdict
+            if len(self._verdicts) >= HOST_CACHE_SIZE:
+                self._verdicts.clear()
+            self._verdicts[host] = verdict
+        return verdict
+
+    def _judge(self, host: str) -> bool:
         name = split_host(host)
         if not name:
             return False
@@ -119,38 +137,60 @@ class Router:
 
     def __init__(self, services: Iterable[ServiceRoutes], hosts: HostPolicy) -> None:
         self._hosts = hosts
-        self._by_signing_name: dict[str, ServiceRoutes] = {}
-        self._by_target: dict[str, ServiceRoutes] = {}
+        # The answers for json targets and signing names, built once (they never change).
+        self._by_signing_name: dict[str, RoutingInfo] = {}
+        self._by_target: dict[str, RoutingInfo] = {}
         self._by_path: list[ServiceRoutes] = []
         action_owners: dict[str, list[str]] = {}
         for service in services:
             if service.path_prefix:
                 self._by_path.append(service)
                 continue
-            self._by_signing_name[service.signing_name] = service
+            self._by_signing_name[service.signing_name] = RoutingInfo(
+                service.name, "query" if "query" in service.protocols else service.protocols[0]
+            )
             if service.json_target_prefix:
-                self._by_target[service.json_target_prefix] = service
+                self._by_target[service.json_target_prefix] = RoutingInfo(service.name, "json")
             for action in service.query_actions:
                 action_owners.setdefault(action, []).append(service.name)
         # An unsigned query request is routed by its Action only when one service owns that name.
         self._by_action: Mapping[str, str] = {a: o[0] for a, o in action_owners.items() if len(o) == 1}
 
     def route(self, request: HttpRequest, form: Mapping[str, str] | None = None) -> RoutingInfo:
+        info, scope = self._route_declared(request)
+        return info if info is not None else self._route_unsigned(request, scope, form)
+
+    def route_without_form(self, request: HttpRequest) -> RoutingInfo | None:
+        """:meth:`route`, or ``None`` when only the form body can tell the service
+        (:meth:`needs_form`), deciding both from one look at the headers."""
+        info, scope = self._route_declared(request)
+        if info is not None:
+            return info
+        if scope is None and request.method == "POST" and _is_form(request):
+            return None
+        return self._route_unsigned(request, scope, None)
+
+    def _route_declared(self, request: HttpRequest) -> tuple[RoutingInfo | None, str | None]:
+        """The route a json target or a non-S3 credential scope declares, and the scope's service."""
         target = request.headers.get("x-amz-target")
         if target is not None:
             prefix = target.rsplit(".", 1)[0]
-            service = self._by_target.get(prefix)
-            if service is None:
+            info = self._by_target.get(prefix)
+            if info is None:
                 raise ServiceError("UnknownOperationException", f"Unknown target prefix {prefix!r}")
-            return RoutingInfo(service.name, "json")
+            return info, None
         scope = credential_scope_service(request)
         if scope is not None and scope != S3:
-            service = self._by_signing_name.get(scope)
-            if service is None:
+            info = self._by_signing_name.get(scope)
+            if info is None:
                 raise ServiceError("InvalidAction", f"kumoi does not serve the service {scope!r}", status=400)
-            return RoutingInfo(
-                service.name, "query" if "query" in service.protocols else service.protocols[0]
-            )
+            return info, scope
+        return None, scope
+
+    def _route_unsigned(
+        self, request: HttpRequest, scope: str | None, form: Mapping[str, str] | None
+    ) -> RoutingInfo:
+        """Requests with neither a json target nor a non-S3 credential scope."""
         if scope is None and self._looks_like_query(request, form):
             action = (form or {}).get("Action") or dict(parse_qsl(request.query_string)).get("Action", "")
             owner = self._by_action.get(action)
@@ -170,10 +210,14 @@ class Router:
 
     def needs_form(self, request: HttpRequest) -> bool:
         """True when only the form body can tell the service (an unsigned form POST)."""
-        content_type = request.headers.get("content-type", "") or ""
         return (
             request.method == "POST"
-            and content_type.startswith(_FORM_TYPE)
+            and _is_form(request)
             and "x-amz-target" not in request.headers
             and credential_scope_service(request) is None
         )
+
+
+def _is_form(request: HttpRequest) -> bool:
+    content_type = request.headers.get("content-type", "") or ""
+    return content_type.startswith(_FORM_TYPE)
