@@ -33,6 +33,7 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.foundation import cpu_seconds, lua_script
+from bench.sqs_throughput import call as sqs
 from tests.support.raw import signed_headers
 from tests.support.server import start_server
 
@@ -41,18 +42,6 @@ CONNECTIONS = 32
 DRAIN_CAP_S = 60.0
 STALL_S = 10.0
 FORM = "application/x-www-form-urlencoded; charset=utf-8"
-JSON_10 = "application/x-amz-json-1.0"
-
-
-def sqs(endpoint: str, action: str, payload: dict[str, object]) -> dict[str, object]:
-    body = json.dumps(payload).encode()
-    headers = signed_headers(
-        "POST", endpoint + "/", body, {"Content-Type": JSON_10, "X-Amz-Target": f"AmazonSQS.{action}"}, "sqs"
-    )
-    request = urllib.request.Request(endpoint + "/", data=body, headers=headers, method="POST")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        result: dict[str, object] = json.loads(response.read() or b"{}")
-        return result
 
 
 def queue_attributes(response: dict[str, object]) -> dict[str, str]:

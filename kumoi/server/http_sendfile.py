@@ -43,7 +43,7 @@ import select
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Protocol
+from typing import Any, Protocol
 
 from kumoi.core.streams import ReaderBody
 
@@ -86,25 +86,43 @@ def send_some(sock_fd: int, file_fd: int, offset: int, count: int, wait: float) 
     """Send up to ``count`` bytes of ``file_fd`` from ``offset``; return how many were sent, fewer
     when the socket stayed full for ``wait`` seconds. Runs on a worker thread."""
     sent = 0
-    poller: select.poll | None = None
+    room = _Room(sock_fd)
     while sent < count:
+        n = room.send(wait, os.sendfile, sock_fd, file_fd, offset + sent, count - sent)
+        if n is None:
+            return sent
+        if n == 0:
+            raise EOFError("file shorter than FileBody.length")
+        if n > 0:
+            sent += n
+    return sent
+
+
+class _Room:
+    """Sends on a non-blocking socket, waiting for it to take more when it is full (the poller is
+    made at the first wait)."""
+
+    __slots__ = ("_fd", "_poller")
+
+    def __init__(self, sock_fd: int) -> None:
+        self._fd = sock_fd
+        self._poller: select.poll | None = None
+
+    def send(self, wait: float, attempt: Callable[..., int], *args: Any) -> int | None:
+        """What ``attempt(*args)`` sent; -1 when the socket was full and then took more within
+        ``wait`` seconds (attempt again), None when it stayed full. A client that is gone raises
+        :class:`ClientGone`."""
         try:
-            n = os.sendfile(sock_fd, file_fd, offset + sent, count - sent)
+            return attempt(*args)
         except BlockingIOError:
-            if poller is None:
-                poller = select.poll()
-                poller.register(sock_fd, select.POLLOUT)
-            if not poller.poll(wait * 1000):
-                return sent
-            continue
+            if self._poller is None:
+                self._poller = select.poll()
+                self._poller.register(self._fd, select.POLLOUT)
+            return -1 if self._poller.poll(wait * 1000) else None
         except OSError as exc:
             if exc.errno in _GONE:
                 raise ClientGone() from exc
             raise
-        if n == 0:
-            raise EOFError("file shorter than FileBody.length")
-        sent += n
-    return sent
 
 
 async def send_file(sock_fd: int, file_fd: int, offset: int, length: int, idle_limit: float) -> None:
@@ -136,7 +154,7 @@ class _Pump:
     def send(self, sock_fd: int, count: int) -> int:
         """Send up to ``count`` bytes; fewer when the socket stayed full for :data:`POLL_SLICE`."""
         sent = 0
-        poller: select.poll | None = None
+        room = _Room(sock_fd)
         while sent < count:
             if self._start == self._end:
                 want = min(len(self._buffer), self._left)
@@ -145,22 +163,13 @@ class _Pump:
                     raise EOFError("body shorter than its length")
                 self._left -= got
                 self._start, self._end = 0, got
-            stop = min(self._end, self._start + count - sent)
-            try:
-                n = os.write(sock_fd, self._buffer[self._start : stop])
-            except BlockingIOError:
-                if poller is None:
-                    poller = select.poll()
-                    poller.register(sock_fd, select.POLLOUT)
-                if not poller.poll(POLL_SLICE * 1000):
-                    return sent
-                continue
-            except OSError as exc:
-                if exc.errno in _GONE:
-                    raise ClientGone() from exc
-                raise
-            self._start += n
-            sent += n
+            chunk = self._buffer[self._start : min(self._end, self._start + count - sent)]
+            n = room.send(POLL_SLICE, os.write, sock_fd, chunk)
+            if n is None:
+                return sent
+            if n > 0:
+                self._start += n
+                sent += n
         return sent
 
 
