@@ -3,7 +3,8 @@
 ``uuid.uuid4()`` and ``secrets`` read the OS random source with a system call each time, which
 showed as a third of SendMessageBatch's CPU. Python's Mersenne Twister (seeded from the OS at start)
 gives 128 bits per id at a fraction of the cost; collisions are as unlikely as with uuid4. Anything
-that must not be guessable (receipt tokens, keys, session tokens) keeps using ``secrets``.
+that must not be guessable (receipt tokens, keys, session tokens) comes from the OS's CSPRNG:
+``secrets``, or :mod:`kumoi.core.secret_bytes` on hot paths.
 """
 
 from __future__ import annotations

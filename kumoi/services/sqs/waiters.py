@@ -28,10 +28,10 @@ store's receive job does.
 from __future__ import annotations
 
 import asyncio
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from kumoi.core import secret_bytes
 from kumoi.storage.meta.contract import MessageRecord
 
 #: Random bytes in a receipt token (as the store's receive issues them).
@@ -123,7 +123,7 @@ class QueueWaiters:
                 continue
             mine, fresh = fresh[: waiter.limit], fresh[waiter.limit :]
             for record in mine:
-                record.receipt = secrets.token_urlsafe(RECEIPT_BYTES)
+                record.receipt = secret_bytes.token_urlsafe(RECEIPT_BYTES)
                 record.receive_count = 1
                 record.first_received_at = now
                 record.visible_at = now + waiter.visibility

@@ -24,6 +24,8 @@ import struct
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from kumoi.core import secret_bytes
+
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -117,7 +119,7 @@ class Header:
 
 
 def _wrap(wrap: int, key_id: bytes, wrapping_key: bytes, data_key: bytes) -> Header:
-    nonce = secrets.token_bytes(NONCE_SIZE)
+    nonce = secret_bytes.token_bytes(NONCE_SIZE)
     draft = Header(wrap, key_id, nonce, b"")
     return Header(wrap, key_id, nonce, _aead(wrapping_key).encrypt(nonce, data_key, draft.associated()))
 
@@ -245,7 +247,7 @@ def chunk_span(size: int, offset: int, length: int) -> tuple[int, int]:
 
 def sealer_for_master(keyring: Keyring) -> ChunkCipher:
     """A cipher under a fresh data key wrapped by the active master key."""
-    data_key = secrets.token_bytes(KEY_SIZE)
+    data_key = secret_bytes.token_bytes(KEY_SIZE)
     master = keyring.active
     header = _wrap(WRAP_MASTER, master.key_id, master.key, data_key)
     return ChunkCipher(data_key, header.pack())
@@ -253,7 +255,7 @@ def sealer_for_master(keyring: Keyring) -> ChunkCipher:
 
 def sealer_for_customer(customer_key: bytes) -> ChunkCipher:
     """A cipher under a fresh data key wrapped by an SSE-C key (which kumoi never stores)."""
-    data_key = secrets.token_bytes(KEY_SIZE)
+    data_key = secret_bytes.token_bytes(KEY_SIZE)
     return ChunkCipher(data_key, _wrap(WRAP_CUSTOMER, _NO_KEY_ID, customer_key, data_key).pack())
 
 

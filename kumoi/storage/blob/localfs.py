@@ -2,7 +2,7 @@
 
 Layout: ``root/blobs/ab/cd/<blob_id>`` (two fan-out levels from the random id, so no directory
 grows past a few thousand entries at a billion blobs) and staging files in ``root/tmp/``. Ids are
-``secrets.token_hex(16)``, never derived from object keys.
+32 random hex digits (from :mod:`kumoi.core.secret_bytes`), never derived from object keys.
 
 Writing: a writer collects the chunks it is given in a list (never concatenated on the event loop:
 growing one buffer by appending was the loop's largest single cost in a profiled multipart
@@ -40,7 +40,6 @@ import asyncio
 import contextlib
 import os
 import re
-import secrets
 import shutil
 import threading
 from collections.abc import Callable, Iterable
@@ -48,6 +47,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
+from kumoi.core import secret_bytes
 from kumoi.core.checksums import Digests
 from kumoi.core.http import FileBody
 from kumoi.core.streams import DEFAULT_CHUNK, BodyStream, BodyTooLarge
@@ -86,7 +86,7 @@ class WriterClosed(RuntimeError):
 
 
 def new_blob_id() -> str:
-    return secrets.token_hex(16)
+    return secret_bytes.token_bytes(16).hex()
 
 
 def _check_id(blob_id: str) -> str:
@@ -317,7 +317,7 @@ class LocalBlobWriter:
         self._digests = digests
         self._pieces: list[_Data] = []
         self._pending = 0
-        self._tmp = store.tmp_dir / f"{blob_id}.{secrets.token_hex(4)}"
+        self._tmp = store.tmp_dir / f"{blob_id}.{secret_bytes.token_bytes(4).hex()}"
         self._final = store.path_of(blob_id)
         self._fd = -1
         self._renamed = False

@@ -28,13 +28,12 @@ a send checks it with one primary-key probe per message inside the same transact
 
 from __future__ import annotations
 
-import base64
 import json
-import secrets
 import sqlite3
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from kumoi.core import secret_bytes
 from kumoi.core.clock import Clock
 from kumoi.storage.meta.contract import (
     MessageRecord,
@@ -262,13 +261,8 @@ def _move_over_received(
 
 
 def _receipts(count: int) -> list[str]:
-    """``count`` fresh receipt tokens (``secrets.token_urlsafe(RECEIPT_BYTES)`` each), read from
-    the OS random source in one call."""
-    raw = secrets.token_bytes(RECEIPT_BYTES * count)
-    return [
-        base64.urlsafe_b64encode(raw[start : start + RECEIPT_BYTES]).rstrip(b"=").decode("ascii")
-        for start in range(0, len(raw), RECEIPT_BYTES)
-    ]
+    """``count`` fresh receipt tokens (``secrets.token_urlsafe(RECEIPT_BYTES)`` each)."""
+    return [secret_bytes.token_urlsafe(RECEIPT_BYTES) for _ in range(count)]
 
 
 def _replay(
