@@ -453,3 +453,24 @@ def test_move_tasks_are_stored(contract: Runner) -> None:
         assert await sqs.list_move_tasks(arn, 10) == []
 
     contract(body)
+
+
+def test_large_receives_and_deletes_keep_order_and_handles(contract: Runner) -> None:
+    """Claims and deletes of more messages than one statement names keep their order, give each
+    message its own receipt, and delete only what a current receipt names."""
+
+    async def body(env: Env) -> None:
+        sqs = env.meta.sqs
+        now = env.clock.now()
+        qid = await new_queue(env)
+        await sqs.send(qid, [msg(f"m{i}", visible_at=now - 1) for i in range(25)])
+        got = await sqs.receive(qid, now, 25, 30.0, False)
+        assert [m.body for m in got] == [f"m{i}" for i in range(25)]
+        assert len({m.receipt for m in got}) == 25 and all(m.receive_count == 1 for m in got)
+        handles = [(stored(m), m.receipt or "") for m in got]
+        outcome = await sqs.delete_messages(qid, [*handles[:12], (handles[12][0], "stale"), handles[0]])
+        assert outcome == [True] * 12 + [False, True]
+        assert await sqs.delete_messages(qid + 1, handles[13:]) == [False] * 12
+        assert await sqs.count_messages(qid, now) == (0, 13, 0)
+
+    contract(body)

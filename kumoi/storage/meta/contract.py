@@ -587,7 +587,8 @@ class SqsRepository(Protocol):
         ...
 
     async def delete_messages(self, queue_id: int, receipts: list[tuple[int, str]]) -> list[bool]:
-        """:meth:`delete_message` for several (sequence, receipt) pairs in one transaction."""
+        """:meth:`delete_message` for several (sequence, receipt) pairs in one transaction: True
+        for each pair whose message was deleted (a pair named twice is True both times)."""
         ...
 
     async def change_visibility(

@@ -28,6 +28,7 @@ a send checks it with one primary-key probe per message inside the same transact
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from collections.abc import Callable, Iterable
@@ -120,13 +121,10 @@ _VISIBLE_GROUPS = (
 _GROUP_HEAD = (
     "SELECT sequence, visible_at FROM messages WHERE queue_id = ? AND group_id IS ? ORDER BY sequence LIMIT ?"
 )
-_CLAIM = (
-    "UPDATE messages SET visible_at = ?, receive_count = receive_count + 1, "
-    "first_received_at = coalesce(first_received_at, ?), receipt = ? WHERE sequence = ? "
-    f"RETURNING {_MESSAGE_COLUMNS}"
-)
 # Receipt handles name a message by its sequence (the primary key): no index on message ids.
 _DELETE_MESSAGE = "DELETE FROM messages WHERE sequence = ? AND queue_id = ? AND receipt = ?"
+#: Most messages one claim or delete statement names (a receive takes at most 10).
+_STATEMENT_ROWS = 10
 _CHANGE_VISIBILITY = (
     "UPDATE messages SET visible_at = ? "
     "WHERE sequence = ? AND queue_id = ? AND receipt = ? AND visible_at > ?"
@@ -258,6 +256,44 @@ def _move_over_received(
             conn.execute(_TO_DEAD_LETTER, (redrive.dead_letter_queue_id, now, redrive.source_arn, sequence))
             moved.add(sequence)
     return moved
+
+
+def _claim(
+    conn: sqlite3.Connection, sequences: list[int], visible_at: float, now: float
+) -> list[MessageRecord]:
+    """Receive the messages stored as ``sequences`` (each with a fresh receipt token), in that
+    order: one statement per :data:`_STATEMENT_ROWS` messages."""
+    claimed: dict[int, MessageRecord] = {}
+    for start in range(0, len(sequences), _STATEMENT_ROWS):
+        chunk = sequences[start : start + _STATEMENT_ROWS]
+        claims = [value for pair in zip(chunk, _receipts(len(chunk)), strict=True) for value in pair]
+        for row in conn.execute(_claim_sql(len(chunk)), (visible_at, now, *claims)):
+            claimed[row[9]] = _message(row)
+    return [claimed[sequence] for sequence in sequences]
+
+
+@functools.cache
+def _claim_sql(count: int) -> str:
+    """Claim ``count`` messages named by (sequence, receipt token) pairs."""
+    pairs = ", ".join(["(?, ?)"] * count)
+    return (
+        "UPDATE messages SET visible_at = ?, receive_count = receive_count + 1, "
+        "first_received_at = coalesce(first_received_at, ?), receipt = claims.column2 "
+        f"FROM (VALUES {pairs}) AS claims WHERE messages.sequence = claims.column1 "
+        f"RETURNING {_MESSAGE_COLUMNS}"
+    )
+
+
+@functools.cache
+def _delete_sql(count: int) -> str:
+    """Delete the messages of ``count`` (sequence, receipt token) pairs whose token is current,
+    in one queue (the last parameter); returns the sequences deleted."""
+    pairs = ", ".join(["(?, ?)"] * count)
+    return (
+        "DELETE FROM messages WHERE sequence IN (SELECT m.sequence FROM "
+        f"(VALUES {pairs}) AS handles JOIN messages AS m ON m.sequence = handles.column1 "
+        "AND m.receipt = handles.column2 WHERE m.queue_id = ?) RETURNING sequence"
+    )
 
 
 def _receipts(count: int) -> list[str]:
@@ -437,10 +473,7 @@ class SqliteSqsRepository:
             sequences = candidates(conn, limit)
             if redrive is not None:
                 sequences = _redrive(conn, redrive, now, sequences, limit, candidates)
-            claimed: list[MessageRecord] = []
-            for sequence, receipt in zip(sequences, _receipts(len(sequences)), strict=True):
-                row = conn.execute(_CLAIM, (visible_at, now, receipt, sequence)).fetchall()[0]
-                claimed.append(_message(row))
+            claimed = _claim(conn, sequences, visible_at, now)
             if attempt is not None and claimed:
                 row = (queue_id, attempt.attempt_id, attempt.expires_at, _claimed(claimed))
                 conn.execute(_PUT_ATTEMPT, row)
@@ -461,10 +494,12 @@ class SqliteSqsRepository:
 
     async def delete_messages(self, queue_id: int, receipts: list[tuple[int, str]]) -> list[bool]:
         def job(conn: sqlite3.Connection) -> list[bool]:
-            return [
-                conn.execute(_DELETE_MESSAGE, (sequence, queue_id, receipt)).rowcount > 0
-                for sequence, receipt in receipts
-            ]
+            deleted: set[int] = set()
+            for start in range(0, len(receipts), _STATEMENT_ROWS):
+                chunk = receipts[start : start + _STATEMENT_ROWS]
+                params = [value for pair in chunk for value in pair]
+                deleted.update(row[0] for row in conn.execute(_delete_sql(len(chunk)), (*params, queue_id)))
+            return [sequence in deleted for sequence, _receipt in receipts]
 
         return await self._db.write(job)
 
