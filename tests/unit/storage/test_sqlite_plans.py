@@ -20,8 +20,9 @@ STATEMENTS = [
     (sqs._VISIBLE, (1, 2.0, 10)),
     (sqs._VISIBLE_GROUPS, (1, 2.0)),
     (sqs._GROUP_HEAD, (1, "g", 10)),
-    (sqs._CLAIM, (1.0, 2.0, "r", 7)),
-    (sqs._DELETE_MESSAGE, (1, "m", "r")),
+    (sqs._claim_sql(2), (1.0, 2.0, 7, "r", 8, "s")),
+    (sqs._DELETE_MESSAGE, (1, 1, "r")),
+    (sqs._delete_sql(2), (7, "r", 8, "s", 1)),
     (sqs._CHANGE_VISIBILITY, (3.0, 1, "m", "r", 2.0)),
     (sqs._COUNT_VISIBLE, (1, 2.0)),
     (sqs._COUNT_HIDDEN, (1, 2.0)),
@@ -44,4 +45,6 @@ def test_statement_uses_an_index(conn: sqlite3.Connection, sql: str, params: obj
     for detail in details:
         assert "TEMP B-TREE" not in detail, (sql, details)
         if detail.startswith("SCAN") and "VIRTUAL TABLE" not in detail:  # json_each: one row's JSON
+            if "CONSTANT ROWS" in detail or detail in ("SCAN claims", "SCAN handles"):
+                continue  # the statement's own VALUES list (one receive's messages)
             assert sql is blobs._TAKE_GARBAGE, (sql, details)  # rowid order: a scan stopped by LIMIT
