@@ -116,34 +116,22 @@ async def iter_range(
                 inline = crypto.open_all(inline, _keyring(unseal), unseal.customer_key)
             yield inline[offset : offset + length]
         return
-    manifest = record.manifest
-    if manifest is None:
-        manifest = [] if record.blob_id is None else [BlobPart(record.blob_id, record.size)]
-    remaining = length
-    for part in manifest:
-        if remaining <= 0:
-            return
-        if offset >= part.size:
-            offset -= part.size
-            continue
-        take = min(part.size - offset, remaining)
+    for part, start, take in _segments(record, offset, length):
         if sealed:
             assert unseal is not None
-            reader = SealedReader(blobs, [(part, offset, take)], take, unseal)
+            reader = SealedReader(blobs, [(part, start, take)], take, unseal)
             try:
                 async for chunk in reader:
                     yield chunk
             finally:
                 await reader.aclose()
         else:
-            body = await blobs.open(part.blob_id, offset, take)
+            body = await blobs.open(part.blob_id, start, take)
             try:
                 async for chunk in _read_file(body):
                     yield chunk
             finally:
                 body.close()
-        remaining -= take
-        offset = 0
 
 
 async def _read_file(body: FileBody) -> AsyncIterator[bytes]:
