@@ -16,6 +16,8 @@ import hashlib
 import zlib
 from collections.abc import Callable, Iterable
 
+from kumoi.core.streams import PayloadCheck
+
 #: Algorithm names, as S3's ``x-amz-checksum-<name>`` headers spell them.
 ALGORITHMS = ("crc32", "crc32c", "crc64nvme", "sha1", "sha256")
 HEADER_PREFIX = "x-amz-checksum-"
@@ -82,18 +84,22 @@ def checksum_for_header(header_name: str) -> Checksum | None:
 
 
 class Digests:
-    """Running MD5 and requested checksums over everything passed to :meth:`update`."""
+    """Running MD5 and requested checksums over everything passed to :meth:`update`, which also
+    feeds a body's deferred check if one is given (see :func:`kumoi.core.streams.defer_check`)."""
 
-    __slots__ = ("_checksums", "_md5")
+    __slots__ = ("_checksums", "_md5", "_updates")
 
-    def __init__(self, algorithms: Iterable[str] = ()) -> None:
+    def __init__(self, algorithms: Iterable[str] = (), check: PayloadCheck | None = None) -> None:
         self._md5 = hashlib.md5(usedforsecurity=False)
         self._checksums = [Checksum(name) for name in dict.fromkeys(algorithms)]
+        self._updates: list[Callable[[bytes], None]] = [self._md5.update]
+        self._updates += [checksum.update for checksum in self._checksums]
+        if check is not None:
+            self._updates.append(check.update)
 
     def update(self, data: bytes) -> None:
-        self._md5.update(data)
-        for checksum in self._checksums:
-            checksum.update(data)
+        for update in self._updates:
+            update(data)
 
     def md5(self) -> bytes:
         return self._md5.digest()

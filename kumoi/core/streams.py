@@ -35,6 +35,31 @@ class BodyStream(Protocol):
         ...
 
 
+class PayloadCheck(Protocol):
+    """A verification of a body's bytes that the body's consumer runs, see :func:`defer_check`."""
+
+    def update(self, data: bytes) -> None:
+        """Take the next bytes; called in order, from one thread at a time (any thread)."""
+        ...
+
+    def verify(self) -> None:
+        """Raise the stream's :class:`~kumoi.core.errors.ServiceError` if the bytes fail the check."""
+        ...
+
+
+def defer_check(stream: BodyStream) -> PayloadCheck | None:
+    """Take over the check ``stream`` runs on its bytes as they are read, if it has one and
+    nothing has been read yet; otherwise ``None`` (the stream keeps checking itself).
+
+    The caller must pass every byte it reads to the check's ``update``, in order, and call its
+    ``verify`` before using the body. A consumer that hashes the body on a worker thread anyway
+    (the blob store) folds the check into the same pass over the bytes: one thread job and one
+    trip through the CPU caches instead of two.
+    """
+    hand_over = getattr(stream, "hand_over_check", None)
+    return cast("PayloadCheck | None", hand_over()) if hand_over is not None else None
+
+
 async def iter_chunks(stream: BodyStream, size: int = DEFAULT_CHUNK) -> AsyncIterator[bytes]:
     """Yield the stream's chunks until it ends."""
     while True:

@@ -7,6 +7,7 @@ import base64
 import hashlib
 import json
 import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,6 +30,10 @@ def bucket(s3: Any) -> str:
     s3.create_bucket(Bucket=name)
     s3.put_object(Bucket=name, Key="keep", Body=b"precious")
     return name
+
+
+def stored_files(server: ServerProcess) -> set[Path]:
+    return {path for path in (server.data_dir / "blobs").rglob("*") if path.is_file()}
 
 
 def assert_kept(s3: Any, bucket: str) -> None:
@@ -216,3 +221,28 @@ def test_virtual_host_style(server: ServerProcess, bucket: str) -> None:
     headers = signed_headers("GET", url, b"", {"X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"}, "s3")
     response = send(server.endpoint, "GET", "/keep", headers=headers)
     assert (response.status, response.body) == (200, b"precious")
+
+
+@pytest.mark.parametrize("target", ["object", "part"])
+def test_a_large_body_that_is_not_the_signed_payload_is_refused_and_stores_nothing(
+    server: ServerProcess, s3: Any, bucket: str, target: str
+) -> None:
+    """The signed-payload hash of a streamed body is checked in the blob store's own pass over the
+    bytes; a mismatch still answers XAmzContentSHA256Mismatch and leaves no blob, part or object."""
+    signed = bytes(range(256)) * 1024
+    sent = signed[:-1] + bytes([signed[-1] ^ 1])
+    path = f"/{bucket}/keep"
+    if target == "part":
+        upload = s3.create_multipart_upload(Bucket=bucket, Key="parted")["UploadId"]
+        path = f"/{bucket}/parted?partNumber=1&uploadId={upload}"
+    blobs_before = stored_files(server)
+    declared = {"X-Amz-Content-SHA256": hashlib.sha256(signed).hexdigest()}
+    headers = signed_headers("PUT", server.endpoint + path, sent, declared, "s3")
+    response = send(server.endpoint, "PUT", path, sent, headers)
+    assert (response.status, xml_code(response)) == (400, "XAmzContentSHA256Mismatch")
+    assert stored_files(server) <= blobs_before
+    assert_kept(s3, bucket)
+    if target == "part":
+        assert s3.list_parts(Bucket=bucket, Key="parted", UploadId=upload).get("Parts", []) == []
+    headers = signed_headers("PUT", server.endpoint + path, signed, declared, "s3")
+    assert send(server.endpoint, "PUT", path, signed, headers).status == 200

@@ -27,7 +27,7 @@ from typing import Any
 from kumoi.core.clock import Clock
 from kumoi.core.context import RequestContext
 from kumoi.core.errors import ServiceError
-from kumoi.core.streams import DEFAULT_CHUNK, BodyStream
+from kumoi.core.streams import DEFAULT_CHUNK, BodyStream, PayloadCheck, defer_check
 from kumoi.services.s3 import encryption, errors, versioning
 from kumoi.services.s3.content import Unseal
 from kumoi.services.s3.event_message import ObjectFacts
@@ -180,13 +180,15 @@ class S3Base:
         chunks: AsyncIterator[bytes],
         algorithms: list[str],
         sealer: crypto.ChunkCipher | None = None,
+        check: PayloadCheck | None = None,
     ) -> BlobInfo:
-        """Stream ``chunks`` into a new durable blob under a write intent.
+        """Stream ``chunks`` into a new durable blob under a write intent (``check`` is fed every
+        byte; its ``verify`` is the caller's).
 
         The caller must reference the blob from a committed record (which clears the intent) or
         call :meth:`discard_blob`.
         """
-        writer = self._blobs.new_writer(algorithms, sealer)
+        writer = self._blobs.new_writer(algorithms, sealer, check)
         await self._meta.record_blob_intent(writer.blob_id)
         try:
             async for chunk in chunks:
@@ -195,6 +197,24 @@ class S3Base:
         except BaseException:
             await writer.abort()
             await self._meta.clear_blob_intents([writer.blob_id])
+            raise
+        return info
+
+    async def write_body(
+        self, body: BodyStream, size: int | None, algorithms: list[str], sealer: crypto.ChunkCipher | None
+    ) -> BlobInfo:
+        """:meth:`write_blob` of a request body of ``size`` bytes, with the body's own check (the
+        SigV4 payload hash) run in the blob store's pass over the bytes; a body that fails it
+        leaves no blob behind."""
+        check = defer_check(body)
+        chunks = body_chunks(body, size)
+        if check is None:
+            return await self.write_blob(chunks, algorithms, sealer)
+        info = await self.write_blob(chunks, algorithms, sealer, check)
+        try:
+            check.verify()
+        except BaseException:
+            await self.discard_blob(info.blob_id)
             raise
         return info
 

@@ -38,7 +38,7 @@ from kumoi.services.s3 import (
 from kumoi.services.s3.acl import checked_write_acl
 from kumoi.services.s3.archive import archive_after_write
 from kumoi.services.s3.attributes import expiration_members, object_attrs
-from kumoi.services.s3.base import body_chunks, etag_of, utc
+from kumoi.services.s3.base import etag_of, utc
 from kumoi.services.s3.content import iter_range
 from kumoi.services.s3.copy import CopyOperations
 from kumoi.services.s3.owner import owner_of
@@ -129,7 +129,7 @@ class MultipartOperations(CopyOperations):
             raise errors.entity_too_large(size, MAX_PART_SIZE)
         algorithms = _part_algorithms(upload, request)
         sealer = self._part_sealer(upload, request)
-        info = await self.write_blob(body_chunks(body, size), algorithms, sealer)
+        info = await self.write_body(body, size, algorithms, sealer)
         try:
             checksums.verify_content_md5(request.get("ContentMD5"), info.md5)
             trailers: dict[str, str] = getattr(body, "trailers", None) or {}

@@ -12,7 +12,7 @@ from kumoi.services.s3 import checksums, conditions, encryption, errors, object_
 from kumoi.services.s3.acl import check_owner_access, checked_write_acl
 from kumoi.services.s3.archive import archive_after_write, readable
 from kumoi.services.s3.attributes import lifecycle_members, object_attrs, object_headers
-from kumoi.services.s3.base import INLINE_MAX, body_chunks, etag_of, read_all
+from kumoi.services.s3.base import INLINE_MAX, etag_of, read_all
 from kumoi.services.s3.content import open_range, part_span
 from kumoi.services.s3.event_message import ObjectFacts
 from kumoi.services.s3.ranges import ByteRange, parse_range
@@ -64,7 +64,7 @@ class ObjectOperations(VersionedDeletes):
             inline = data if sealer is None else sealer.seal_all(data)
             record = ObjectRecord(bucket.name, key, size, etag_of(md5), now, inline=inline)
         else:
-            info = await self.write_blob(body_chunks(body, size), algorithms, sealer)
+            info = await self.write_body(body, size, algorithms, sealer)
             try:
                 stored = _verified(request, body, info.md5, info.checksums)
             except BaseException:

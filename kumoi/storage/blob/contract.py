@@ -7,13 +7,13 @@ returns its digests. Blob ids never derive from object keys.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from kumoi.core.checksums import ALGORITHMS
 from kumoi.core.http import FileBody
-from kumoi.core.streams import BodyStream
+from kumoi.core.streams import BodyStream, PayloadCheck
 
 #: Checksum algorithms a writer can compute while streaming, by S3's names (lower-case).
 CHECKSUM_ALGORITHMS = ALGORITHMS
@@ -38,9 +38,12 @@ class Sealer(Protocol):
 
     def seal(self, index: int, data: bytes | memoryview, final: bool) -> bytes: ...
 
-    def seal_chunks(self, first: int, data: bytes | bytearray | memoryview, final: bool) -> bytearray:
-        """``data`` sealed as chunks ``first``, ``first + 1``, ... into one buffer (every chunk
-        whole but the last, which is sealed as the blob's final one if ``final``)."""
+    def seal_pieces(
+        self, first: int, pieces: Sequence[bytes | bytearray | memoryview], final: bool, out: bytearray
+    ) -> memoryview:
+        """The bytes of ``pieces`` sealed as chunks ``first``, ``first + 1``, ... into ``out``
+        (grown if need be; every chunk whole but the last, which is sealed as the blob's final
+        one if ``final``); returns the view of ``out`` holding them."""
         ...
 
 
@@ -65,9 +68,12 @@ class BlobStore(Protocol):
 
     async def close(self) -> None: ...
 
-    def new_writer(self, checksums: Iterable[str] = (), sealer: Sealer | None = None) -> BlobWriter:
+    def new_writer(
+        self, checksums: Iterable[str] = (), sealer: Sealer | None = None, check: PayloadCheck | None = None
+    ) -> BlobWriter:
         """A writer; with a ``sealer`` the file holds sealed chunks while ``BlobInfo`` (size and
-        digests) still describes the plaintext."""
+        digests) still describes the plaintext. A body's deferred ``check`` is fed every byte
+        with the digests (its ``verify`` is the caller's)."""
         ...
 
     async def write_stream(

@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import secrets
 import struct
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -47,6 +48,9 @@ VERSION = 1
 #: How a header's data key is wrapped.
 WRAP_MASTER = 1
 WRAP_CUSTOMER = 2
+
+#: Plaintext as the sealing functions take it.
+Plain = bytes | bytearray | memoryview
 
 _HEADER = struct.Struct(f">8sBB{KEY_ID_SIZE}s{NONCE_SIZE}s{KEY_SIZE + TAG_SIZE}s")
 _NO_KEY_ID = bytes(KEY_ID_SIZE)
@@ -163,23 +167,31 @@ class ChunkCipher:
         except InvalidTag:
             raise DecryptionError(f"chunk {index} does not authenticate") from None
 
-    def seal_chunks(self, first: int, data: bytes | bytearray | memoryview, final: bool) -> bytearray:
-        """``data`` sealed as chunks ``first``, ``first + 1``, ... straight into one buffer (every
-        chunk whole but the last, which is sealed as the blob's final one if ``final``)."""
-        plain = memoryview(data)
-        count = chunk_count(plain.nbytes)
-        out = bytearray(plain.nbytes + count * TAG_SIZE)
+    def seal_pieces(self, first: int, pieces: Sequence[Plain], final: bool, out: bytearray) -> memoryview:
+        """The bytes of ``pieces``, one after the other, sealed as chunks ``first``, ``first + 1``,
+        ... (every chunk whole but the last, which is sealed as the blob's final one if ``final``)
+        into ``out``, grown if it is too small; returns the view of ``out`` holding them.
+
+        A writer passes the same ``out`` for all its flushes, so no fresh (zeroed) memory is taken
+        per flush, and a chunk that lies inside one piece is sealed from it in place: only chunks
+        that span two pieces are gathered first.
+        """
+        views = [memoryview(piece).cast("B") for piece in pieces]
+        size = sum(view.nbytes for view in views)
+        count = chunk_count(size)
+        need = size + count * TAG_SIZE
+        if len(out) < need:
+            out.extend(bytes(need - len(out)))
         target = memoryview(out)
         at = 0
-        for i in range(count):
-            piece = plain[i * CHUNK_SIZE : (i + 1) * CHUNK_SIZE]
-            end = at + len(piece) + TAG_SIZE
+        for i, chunk in enumerate(_chunk_views(views, size)):
+            end = at + len(chunk) + TAG_SIZE
             index = first + i
             self._aead.encrypt_into(
-                _nonce(index), piece, _chunk_ad(index, final and i == count - 1), target[at:end]
+                _nonce(index), chunk, _chunk_ad(index, final and i == count - 1), target[at:end]
             )
             at = end
-        return out
+        return target[:need]
 
     def open_into(
         self, first: int, sealed: bytes | bytearray | memoryview, out: bytearray | memoryview, final: int
@@ -213,6 +225,32 @@ class ChunkCipher:
             piece = data[index * CHUNK_SIZE : (index + 1) * CHUNK_SIZE]
             parts.append(self.seal(index, piece, index == count - 1))
         return b"".join(parts)
+
+
+def _chunk_views(views: list[memoryview], size: int) -> Iterator[Plain]:
+    """The consecutive :data:`CHUNK_SIZE` chunks of ``size`` bytes spread over ``views`` (the last
+    one shorter, or empty when ``size`` is 0): views where a chunk lies in one view, a gathered
+    copy where it spans several."""
+    if not size:
+        yield b""
+        return
+    gathered: list[memoryview] = []
+    wanted = CHUNK_SIZE
+    for view in views:
+        while view.nbytes:
+            if not gathered and view.nbytes >= CHUNK_SIZE:
+                yield view[:CHUNK_SIZE]
+                view = view[CHUNK_SIZE:]
+                continue
+            take = view[:wanted]
+            gathered.append(take)
+            wanted -= take.nbytes
+            view = view[take.nbytes :]
+            if not wanted:
+                yield b"".join(gathered)
+                gathered, wanted = [], CHUNK_SIZE
+    if gathered:
+        yield b"".join(gathered)
 
 
 def _nonce(index: int) -> bytes:

@@ -25,8 +25,9 @@ the failure came after the rename) is removed, and the error propagates.
 ``start`` empties ``tmp/``, removing what a crash left there.
 
 Sealing: a writer given a :class:`~kumoi.storage.blob.contract.Sealer` hashes the plaintext as
-usual, but the write job joins the pieces and seals the whole chunks into one buffer (both on the
-I/O thread, so encryption overlaps hashing) and writes it at its sealed offset after the header.
+usual, but the write job seals the whole chunks into a buffer the writer keeps for all its flushes
+(straight from the pieces, gathering only chunks that span two), both on the I/O thread so
+encryption overlaps hashing, and writes it at its sealed offset after the header.
 The writer always keeps the last 1..``chunk_size`` bytes back, so the final chunk is sealed as
 final at commit.
 
@@ -50,7 +51,7 @@ from typing import Any, TypeVar, cast
 from kumoi.core import secret_bytes
 from kumoi.core.checksums import Digests
 from kumoi.core.http import FileBody
-from kumoi.core.streams import DEFAULT_CHUNK, BodyStream, BodyTooLarge
+from kumoi.core.streams import DEFAULT_CHUNK, BodyStream, BodyTooLarge, PayloadCheck
 from kumoi.storage.blob.contract import BlobInfo, Sealer
 from kumoi.storage.faults import NO_FAULTS, FaultPlan
 
@@ -142,10 +143,6 @@ def _split(pieces: list[_Data], at: int) -> tuple[list[_Data], list[_Data]]:
             tail.insert(0, piece)
         return head, tail
     return head, []
-
-
-def _joined(pieces: list[_Data]) -> _Data:
-    return pieces[0] if len(pieces) == 1 else b"".join(pieces)
 
 
 def _fsync(fd: int, faults: FaultPlan, *, data_only: bool = False) -> None:
@@ -242,8 +239,10 @@ class LocalBlobStore:
 
     # -- writing -----------------------------------------------------------------------------
 
-    def new_writer(self, checksums: Iterable[str] = (), sealer: Sealer | None = None) -> LocalBlobWriter:
-        return LocalBlobWriter(self, new_blob_id(), Digests(checksums), sealer)
+    def new_writer(
+        self, checksums: Iterable[str] = (), sealer: Sealer | None = None, check: PayloadCheck | None = None
+    ) -> LocalBlobWriter:
+        return LocalBlobWriter(self, new_blob_id(), Digests(checksums, check), sealer)
 
     async def write_stream(
         self, stream: BodyStream, checksums: Iterable[str] = (), limit: int | None = None
@@ -324,6 +323,8 @@ class LocalBlobWriter:
         self._offset = 0
         self._synced_at = 0
         self._job: asyncio.Future[Any] | None = None
+        #: Reused by every flush's sealing (one job runs at a time).
+        self._sealed = bytearray()
         self._state = _OPEN
         self.size = 0
 
@@ -413,11 +414,11 @@ class LocalBlobWriter:
     def _seal_and_write(self, pieces: list[_Data], offset: int, final: bool) -> None:
         sealer = self._sealer
         assert sealer is not None
-        plain = memoryview(_joined(pieces))
+        plain = sum(memoryview(piece).nbytes for piece in pieces)
         first = offset // sealer.chunk_size
-        count = max(1, -(-plain.nbytes // sealer.chunk_size))
-        sealed = sealer.seal_chunks(first, plain, final)
-        tag = (len(sealed) - plain.nbytes) // count
+        count = max(1, -(-plain // sealer.chunk_size))
+        sealed = sealer.seal_pieces(first, pieces, final, self._sealed)
+        tag = (sealed.nbytes - plain) // count
         _pwrite_all(self._fd, sealed, len(sealer.header) + offset + first * tag, self._store.faults)
 
     async def commit(self) -> BlobInfo:

@@ -11,7 +11,7 @@ import pytest
 
 from kumoi.auth.payload import HASH_BATCH, HOLD_GIL_LIMIT, Sha256VerifyingBody, update_on_loop
 from kumoi.core.errors import ServiceError
-from kumoi.core.streams import BytesBody
+from kumoi.core.streams import BytesBody, defer_check
 
 
 async def _drain(body: Sha256VerifyingBody, n: int) -> bytes:
@@ -67,3 +67,34 @@ def test_hashing_on_the_loop_in_small_pieces_hashes_everything(sizes: list[int])
     digest = hashlib.sha256()
     update_on_loop(digest, chunks, sum(sizes))
     assert digest.hexdigest() == hashlib.sha256(b"".join(chunks)).hexdigest()
+
+
+@pytest.mark.parametrize("size", [0, 10, 3 * HASH_BATCH + 17])
+def test_a_handed_over_check_leaves_reads_alone_and_verifies_what_its_consumer_feeds(size: int) -> None:
+    data = os.urandom(size)
+    changed = data[:-1] + bytes([data[-1] ^ 1]) if data else b"x"
+    body = Sha256VerifyingBody(BytesBody(changed), hashlib.sha256(data).hexdigest())
+    check = defer_check(body)
+    assert check is not None
+    assert asyncio.run(_drain(body, 64 * 1024)) == changed  # no check of its own at the end
+    check.update(changed)
+    with pytest.raises(ServiceError) as caught:
+        check.verify()
+    assert caught.value.code == "XAmzContentSHA256Mismatch"
+    right = defer_check(Sha256VerifyingBody(BytesBody(data), hashlib.sha256(data).hexdigest().upper()))
+    assert right is not None
+    right.update(data)
+    right.verify()
+
+
+def test_the_check_is_not_handed_over_once_reading_began() -> None:
+    body = Sha256VerifyingBody(BytesBody(b"abc"), hashlib.sha256(b"abd").hexdigest())
+
+    async def scenario() -> None:
+        assert await body.read(1) == b"a"
+        assert defer_check(body) is None
+        with pytest.raises(ServiceError):
+            await _drain(body, 1)
+
+    asyncio.run(scenario())
+    assert defer_check(BytesBody(b"abc")) is None

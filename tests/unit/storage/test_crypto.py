@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import os
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kumoi.storage.blob import crypto
 from kumoi.storage.blob.localfs import FLUSH_SIZE, LocalBlobStore
@@ -132,7 +135,7 @@ def test_sealing_and_opening_many_chunks_into_one_buffer_matches_chunk_by_chunk(
     data = os.urandom(size)
     count = crypto.chunk_count(size)
     final = first + count - 1
-    sealed = cipher.seal_chunks(first, memoryview(data), True)
+    sealed = cipher.seal_pieces(first, [memoryview(data)], True, bytearray())
     pieces = [data[i * CHUNK : (i + 1) * CHUNK] for i in range(count)]
     assert bytes(sealed) == b"".join(
         cipher.seal(first + i, piece, i == count - 1) for i, piece in enumerate(pieces)
@@ -142,7 +145,7 @@ def test_sealing_and_opening_many_chunks_into_one_buffer_matches_chunk_by_chunk(
     assert opener.open_into(first, bytes(sealed), out, final) == size
     assert bytes(out) == data
     # Sealed as not final, the same chunks do not open as the blob's end.
-    middle = cipher.seal_chunks(first, data, False)
+    middle = cipher.seal_pieces(first, [data], False, bytearray())
     with pytest.raises(crypto.DecryptionError):
         opener.open_into(first, bytes(middle), bytearray(size), final)
 
@@ -150,7 +153,7 @@ def test_sealing_and_opening_many_chunks_into_one_buffer_matches_chunk_by_chunk(
 def test_open_into_rejects_tampered_and_cut_chunks() -> None:
     ring = keyring()
     cipher = crypto.sealer_for_master(ring)
-    sealed = bytes(cipher.seal_chunks(0, os.urandom(2 * CHUNK), True))
+    sealed = bytes(cipher.seal_pieces(0, [os.urandom(2 * CHUNK)], True, bytearray()))
     flipped = sealed[:10] + bytes([sealed[10] ^ 1]) + sealed[11:]
     with pytest.raises(crypto.DecryptionError):
         cipher.open_into(0, flipped, bytearray(2 * CHUNK), 1)
@@ -176,3 +179,31 @@ def test_inline_data_keys_are_remembered_per_keyring_and_never_for_customer_keys
     assert len(ring.opened) == 1
     with pytest.raises(crypto.DecryptionError):
         crypto.open_all(private, ring)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    cuts=st.lists(st.integers(min_value=0, max_value=3 * CHUNK + 7), max_size=6),
+    size=st.integers(min_value=0, max_value=3 * CHUNK + 7),
+    first=st.integers(min_value=0, max_value=3),
+    final=st.booleans(),
+    reused=st.integers(min_value=0, max_value=4 * CHUNK),
+)
+def test_sealing_pieces_matches_sealing_their_bytes_chunk_by_chunk(
+    cuts: list[int], size: int, first: int, final: bool, reused: int
+) -> None:
+    """However the bytes are split into pieces (empty ones too), and whatever the reused buffer
+    held before, the sealed bytes are those of sealing each chunk on its own."""
+    cipher = crypto.sealer_for_master(keyring())
+    data = bytes(i % 251 for i in range(size))
+    bounds = sorted({min(cut, size) for cut in cuts} | {0, size})
+    pieces: list[bytes | memoryview] = [memoryview(data)[a:b] for a, b in itertools.pairwise(bounds)]
+    pieces.insert(len(pieces) // 2, b"")
+    out = bytearray(b"\xee" * reused)
+    sealed = cipher.seal_pieces(first, pieces, final, out)
+    count = crypto.chunk_count(size)
+    chunks = [data[i * CHUNK : (i + 1) * CHUNK] for i in range(count)]
+    expected = b"".join(
+        cipher.seal(first + i, chunk, final and i == count - 1) for i, chunk in enumerate(chunks)
+    )
+    assert bytes(sealed) == expected
