@@ -594,14 +594,29 @@ def capture_facts(pages: list[Captured]) -> dict[str, Any]:
     }
 
 
-def measure_list(
-    stack: contextlib.ExitStack,
-    rig_module: ModuleType,
-    kumoi: tuple[Any, int],
-    peer: tuple[Any, int] | None,
-    work: Path,
-    args: argparse.Namespace,
-) -> dict[str, Any]:
+#: A server under measurement: its rig and its pid.
+_Served = tuple[Any, int]
+_Parts = tuple[contextlib.ExitStack, ModuleType, _Served, _Served | None, Path, argparse.Namespace]
+
+
+@dataclasses.dataclass(frozen=True)
+class Session:
+    """What every measurement shares: the clean-up stack, the rig module, kumoi (and the peer, if
+    any) as (its rig, its pid), the work directory and the options."""
+
+    stack: contextlib.ExitStack
+    rig_module: ModuleType
+    kumoi: _Served
+    peer: _Served | None
+    work: Path
+    args: argparse.Namespace
+
+    def parts(self) -> _Parts:
+        return self.stack, self.rig_module, self.kumoi, self.peer, self.work, self.args
+
+
+def measure_list(session: Session) -> dict[str, Any]:
+    stack, rig_module, kumoi, peer, work, args = session.parts()
     pages = fill_and_capture(kumoi[0], args.keys)
     result: dict[str, Any] = {
         "capture": capture_facts(pages),
@@ -634,14 +649,8 @@ def measure_list(
     return result
 
 
-def measure_batch(
-    stack: contextlib.ExitStack,
-    rig_module: ModuleType,
-    kumoi: tuple[Any, int],
-    peer: tuple[Any, int] | None,
-    work: Path,
-    args: argparse.Namespace,
-) -> dict[str, Any]:
+def measure_batch(session: Session) -> dict[str, Any]:
+    stack, rig_module, kumoi, peer, work, args = session.parts()
     calls = capture_sqs(kumoi[0])
     # SendMessageBatch first: the oracle's readiness check asks for the first key
     responses = {
@@ -693,10 +702,11 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             peer = (make_rig(rig_module, args.port + 4, "peer", work, args), process.pid)
             wait_ready(lambda: bool(peer[0].probe()[0]), process, timeout=240)
             peer[0].s3_setup()
+        session = Session(stack, rig_module, kumoi, peer, work, args)
         if "list" in args.workloads:
-            results["list"] = measure_list(stack, rig_module, kumoi, peer, work, args)
+            results["list"] = measure_list(session)
         if "batch" in args.workloads:
-            results["batch"] = measure_batch(stack, rig_module, kumoi, peer, work, args)
+            results["batch"] = measure_batch(session)
     return results
 
 
