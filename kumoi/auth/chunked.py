@@ -27,8 +27,12 @@ CPU seconds per GiB (and the process 0.15 more, for the hops).
 The CRCs stay on the loop: for them the hop and the worker's cache misses on data the loop has
 just received cost more than they save (CRC32: 0.33 s/GiB on the loop, against 0.20 on the loop
 plus 0.26 on the worker). A batch still running when the body fails is harmless: it reads only
-immutable ``bytes``. Chunk signatures cover one chunk each and are checked as the chunk ends, so
-their SHA-256 stays on the loop.
+immutable ``bytes``. A consumer that hashes the body on a worker thread anyway (the blob store, for
+every large S3 body) takes the declared checksums over before its first read
+(:func:`kumoi.core.streams.defer_check`): it computes them in its own pass, once, also for the
+checksum it stores, and verifies them against the trailer before it uses the body. Chunk
+signatures cover one chunk each and are checked as the chunk ends, so their SHA-256 stays on the
+loop.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from kumoi.auth.canonical import EMPTY_SHA256
@@ -48,7 +53,7 @@ from kumoi.auth.errors import (
 )
 from kumoi.core.checksums import Checksum, checksum_for_header
 from kumoi.core.errors import ServiceError
-from kumoi.core.streams import DEFAULT_CHUNK, BodyStream
+from kumoi.core.streams import DEFAULT_CHUNK, BodyStream, PayloadCheck
 
 #: Longest chunk-header or trailer line we accept (a signed header line is about 90 bytes).
 MAX_LINE = 4096
@@ -124,6 +129,29 @@ class _Framing:
         return await self._inner.read(n)
 
 
+class _TrailerCheck:
+    """The declared trailer checksums of a body whose consumer took them over."""
+
+    __slots__ = ("_body", "_checksums", "_updates")
+
+    def __init__(self, body: AwsChunkedBody, checksums: dict[str, Checksum]) -> None:
+        self._body = body
+        self._checksums = checksums
+        self._updates = [checksum.update for checksum in checksums.values()]
+
+    def update(self, data: bytes) -> None:
+        for update in self._updates:
+            update(data)
+
+    def running(self) -> Mapping[str, Checksum]:
+        return {checksum.algorithm: checksum for checksum in self._checksums.values()}
+
+    def verify(self) -> None:
+        for name, checksum in self._checksums.items():
+            if checksum.b64digest() != self._body.trailers.get(name):
+                raise bad_digest(name)
+
+
 class AwsChunkedBody:
     """The decoded, verified data of an aws-chunked body.
 
@@ -149,6 +177,7 @@ class AwsChunkedBody:
         "_remaining",
         "_signed",
         "_signing",
+        "_started",
         "_summing",
         "_trailer",
         "_unsummed",
@@ -191,13 +220,32 @@ class AwsChunkedBody:
         self._unsummed_size = 0
         self._summing: asyncio.Future[None] | None = None
         self._done = False
+        self._started = False
         self._error: ServiceError | None = None
 
     @property
     def content_length(self) -> int | None:
         return self.decoded_length
 
+    @property
+    def declared_trailers(self) -> tuple[str, ...]:
+        """The ``x-amz-trailer`` names, known before the body is read (their values come last)."""
+        return self._declared
+
+    def hand_over_check(self) -> PayloadCheck | None:
+        """The declared trailer checksums, for the consumer to compute and verify against the
+        trailer (see :func:`kumoi.core.streams.defer_check`); ``None`` without any, or once
+        reading has begun. Framing, chunk and trailer signatures, the declared trailers' presence
+        and the decoded length are still checked here, as the body is read."""
+        if self._started or not self._checksums:
+            return None
+        self._started = True
+        check = _TrailerCheck(self, self._checksums)
+        self._checksums, self._on_loop, self._batched = {}, [], []
+        return check
+
     async def read(self, n: int = DEFAULT_CHUNK) -> bytes:
+        self._started = True
         if self._error is not None:
             raise self._error
         try:

@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+from collections.abc import Mapping
 
 from kumoi.auth.errors import content_sha256_mismatch
+from kumoi.core.checksums import Checksum
 from kumoi.core.errors import ServiceError
 from kumoi.core.streams import DEFAULT_CHUNK, BodyStream, PayloadCheck
 
@@ -68,6 +70,9 @@ class _Sha256Check:
 
     def update(self, data: bytes) -> None:
         self._hash.update(data)
+
+    def running(self) -> Mapping[str, Checksum]:
+        return {}
 
     def verify(self) -> None:
         computed = self._hash.hexdigest()

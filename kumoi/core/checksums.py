@@ -85,15 +85,19 @@ def checksum_for_header(header_name: str) -> Checksum | None:
 
 class Digests:
     """Running MD5 and requested checksums over everything passed to :meth:`update`, which also
-    feeds a body's deferred check if one is given (see :func:`kumoi.core.streams.defer_check`)."""
+    feeds a body's deferred check if one is given (see :func:`kumoi.core.streams.defer_check`).
+    A requested checksum the check keeps anyway (an aws-chunked trailer's) is read from the check,
+    not computed twice."""
 
     __slots__ = ("_checksums", "_md5", "_updates")
 
     def __init__(self, algorithms: Iterable[str] = (), check: PayloadCheck | None = None) -> None:
         self._md5 = hashlib.md5(usedforsecurity=False)
-        self._checksums = [Checksum(name) for name in dict.fromkeys(algorithms)]
+        shared = check.running() if check is not None else {}
+        self._checksums = [shared.get(name) or Checksum(name) for name in dict.fromkeys(algorithms)]
+        own = [checksum for checksum in self._checksums if checksum.algorithm not in shared]
         self._updates: list[Callable[[bytes], None]] = [self._md5.update]
-        self._updates += [checksum.update for checksum in self._checksums]
+        self._updates += [checksum.update for checksum in own]
         if check is not None:
             self._updates.append(check.update)
 

@@ -15,8 +15,11 @@ event loop and no buffer is allocated per chunk. Anywhere else it is an ordinary
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from typing import Protocol, cast, runtime_checkable
+from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING, Protocol, cast, runtime_checkable
+
+if TYPE_CHECKING:
+    from kumoi.core.checksums import Checksum
 
 DEFAULT_CHUNK = 1 << 20
 #: The largest non-streaming request body any layer reads whole (XML/JSON/form documents).
@@ -44,6 +47,11 @@ class PayloadCheck(Protocol):
 
     def verify(self) -> None:
         """Raise the stream's :class:`~kumoi.core.errors.ServiceError` if the bytes fail the check."""
+        ...
+
+    def running(self) -> Mapping[str, Checksum]:
+        """The checksums (by algorithm) that :meth:`update` keeps anyway: a consumer that needs
+        the same ones reads these instead of computing them a second time."""
         ...
 
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kumoi.core.errors import ServiceError
+from kumoi.core.streams import BodyStream
 
 MEMBERS = {
     "crc32": "ChecksumCRC32",
@@ -25,8 +26,15 @@ DEFAULT_ALGORITHM = "crc64nvme"
 _TRAILER_NAMES = {f"x-amz-checksum-{alg}": alg for alg in MEMBERS}
 
 
-def requested(request: Mapping[str, Any]) -> list[str]:
-    """Algorithms to compute for a write: the declared one, any whose value was sent, and the default."""
+def trailer_algorithms(body: BodyStream) -> list[str]:
+    """The algorithms an aws-chunked body declares in ``x-amz-trailer`` (values at its end)."""
+    names: tuple[str, ...] = getattr(body, "declared_trailers", ())
+    return [algorithm for name in names if (algorithm := _TRAILER_NAMES.get(name.lower())) is not None]
+
+
+def requested(request: Mapping[str, Any], trailer: Sequence[str] = ()) -> list[str]:
+    """Algorithms to compute for a write: the declared one, any whose value was sent (in a header
+    or, named in ``trailer``, in the aws-chunked trailer), else the default."""
     wanted: list[str] = []
     declared = request.get("ChecksumAlgorithm")
     if isinstance(declared, str):
@@ -37,6 +45,7 @@ def requested(request: Mapping[str, Any]) -> list[str]:
     for algorithm, member in MEMBERS.items():
         if member in request and algorithm not in wanted:
             wanted.append(algorithm)
+    wanted += [algorithm for algorithm in trailer if algorithm not in wanted]
     if not wanted:
         wanted.append(DEFAULT_ALGORITHM)
     return wanted

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 from kumoi.core.context import RequestContext
@@ -127,7 +128,7 @@ class MultipartOperations(CopyOperations):
             )
         if size > MAX_PART_SIZE:
             raise errors.entity_too_large(size, MAX_PART_SIZE)
-        algorithms = _part_algorithms(upload, request)
+        algorithms = _part_algorithms(upload, request, checksums.trailer_algorithms(body))
         sealer = self._part_sealer(upload, request)
         info = await self.write_body(body, size, algorithms, sealer)
         try:
@@ -406,12 +407,12 @@ def _part_number(request: dict[str, Any]) -> int:
     return number
 
 
-def _part_algorithms(upload: UploadRecord, request: dict[str, Any]) -> list[str]:
+def _part_algorithms(upload: UploadRecord, request: dict[str, Any], trailer: Sequence[str] = ()) -> list[str]:
     algorithms = [upload.attrs["Algorithm"]]
     for algorithm, member in checksums.MEMBERS.items():
         if member in request and algorithm not in algorithms:
             algorithms.append(algorithm)
-    return algorithms
+    return algorithms + [algorithm for algorithm in trailer if algorithm not in algorithms]
 
 
 def _part_checksum_members(upload: UploadRecord, stored: dict[str, str]) -> dict[str, str]:
