@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import os
 import sys
 import tempfile
@@ -31,6 +30,7 @@ from boto3.s3.transfer import TransferConfig
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.report import report
 from tests.support.server import ServerProcess, start_server
 
 MIB = 1024 * 1024
@@ -155,10 +155,7 @@ def main() -> None:
             results["peak_growth_over_start_mib"] = round(max(peaks) - start_mib, 1)
         finally:
             server.stop()
-    text = json.dumps(results, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    report(results, args.out)
 
 
 if __name__ == "__main__":

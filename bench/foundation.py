@@ -22,6 +22,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.report import report
 from tests.support.raw import signed_headers
 from tests.support.server import free_port, start_server, wait_healthy
 
@@ -114,10 +115,7 @@ def main() -> None:
             figures["peak_rss_mib"] = round(process.memory_info().rss / 1024**2, 1)
         finally:
             server.stop()
-    text = json.dumps(figures, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    report(figures, args.out)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ from botocore.credentials import Credentials
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.foundation import cpu_seconds, lua_script, run_wrk
+from bench.report import report
 from tests.support.server import free_port, start_server
 
 ACCOUNT = "000000000000"
@@ -118,10 +119,7 @@ def main() -> None:
     summary["cpu_per_request_on_vs_off"] = round(
         on["median_cpu_ms_per_request"] / off["median_cpu_ms_per_request"], 3
     )
-    text = json.dumps(summary, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    report(summary, args.out)
 
 
 if __name__ == "__main__":

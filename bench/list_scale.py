@@ -24,7 +24,6 @@ import argparse
 import asyncio
 import dataclasses
 import http.client
-import json
 import statistics
 import sys
 import tempfile
@@ -34,6 +33,7 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.report import report
 from kumoi.core.clock import Clock
 from kumoi.storage import snapshot
 from kumoi.storage.meta.contract import BucketRecord, ObjectRecord
@@ -180,10 +180,7 @@ def main() -> None:
         finally:
             timer.close()
             server.stop()
-    text = json.dumps(results, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    report(results, args.out)
 
 
 if __name__ == "__main__":

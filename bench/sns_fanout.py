@@ -33,6 +33,7 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.foundation import cpu_seconds, lua_script
+from bench.report import report
 from bench.sqs_throughput import call as sqs
 from tests.support.raw import signed_headers
 from tests.support.server import start_server
@@ -180,10 +181,7 @@ def main() -> None:
                 figures = run(server.endpoint, server.process.pid)
             finally:
                 server.stop()
-    text = json.dumps(figures, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    report(figures, args.out)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.foundation import cpu_seconds, lua_script, run_wrk
+from bench.report import report
 from tests.support.raw import signed_headers
 from tests.support.server import start_server
 
@@ -97,10 +98,7 @@ def main() -> None:
                 figures = measure(server.endpoint, psutil.Process(server.process.pid), args.duration)
             finally:
                 server.stop()
-    text = json.dumps(figures, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    report(figures, args.out)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ cache are shared with whatever else runs on the machine).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.foundation import lua_script, run_wrk
+from bench.report import report
 from tests.support.raw import signed_headers
 from tests.support.server import ServerProcess, start_server
 
@@ -80,10 +80,7 @@ def main() -> None:
         name: round(100 * (1 - results["sse_s3"][name] / results["plaintext"][name]), 1)
         for name in results["sse_s3"]
     }
-    text = json.dumps(results, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    report(results, args.out)
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.report import report
 from tests.support.server import free_port
 
 HEALTH_TIMEOUT = 30.0
@@ -206,10 +207,7 @@ def main() -> None:
                     **{key: statistics.median(session[key] for session in sessions) for key in sessions[0]},
                 },
             }
-    text = json.dumps(figures, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    report(figures, args.out)
 
 
 if __name__ == "__main__":
