@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 import uvloop
 
 from kumoi.core.http import HttpRequest, HttpResponse
@@ -89,6 +90,22 @@ async def request(port: int, raw: bytes, *, head: bool = False) -> Response:
     try:
         writer.write(raw)
         return await read_response(reader, head=head)
+    finally:
+        writer.close()
+
+
+async def read_cut_response(reader: asyncio.StreamReader) -> None:
+    """Read a response the server must cut off: the connection ends before the response does."""
+    with pytest.raises(asyncio.IncompleteReadError):
+        await read_response(reader)
+
+
+async def get_cut_off(port: int) -> None:
+    """A GET on a new connection whose response the server must cut off."""
+    reader, writer = await connect(port)
+    try:
+        writer.write(get())
+        await read_cut_response(reader)
     finally:
         writer.close()
 

@@ -20,7 +20,7 @@ from kumoi.runtime import tls
 from kumoi.server import http_sendfile
 from kumoi.server.http import HttpLimits, HttpServer
 
-from .http_testkit import connect, get, read_response, run, serving
+from .http_testkit import connect, get, read_cut_response, read_response, run, serving
 
 SIZE = 6 * (1 << 20) + 321
 
@@ -154,8 +154,7 @@ def test_reader_that_stops_is_dropped_after_the_io_timeout(data_file: tuple[str,
             await asyncio.wait_for(closed.wait(), 10)
             assert len(closes) == 1
             transport.resume_reading()
-            with pytest.raises(asyncio.IncompleteReadError):
-                await read_response(reader)
+            await read_cut_response(reader)
             writer.close()
 
     run(main())
