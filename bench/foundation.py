@@ -44,19 +44,27 @@ def lua_script(method: str, path: str, headers: dict[str, str], body: bytes) -> 
     return "\n".join(lines) + "\n"
 
 
-def run_wrk(endpoint: str, script: str, duration: float, connections: int) -> float:
+def wrk_output(endpoint: str, script: str, duration: float, connections: int) -> str:
+    """wrk's report of replaying ``script`` (one thread); raises if any response was an error."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)
-    output = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{int(duration)}s", "-s", handle.name, endpoint],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    Path(handle.name).unlink()
+    try:
+        output = subprocess.run(
+            ["wrk", "-t1", f"-c{connections}", f"-d{int(duration)}s", "-s", handle.name, endpoint],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    finally:
+        Path(handle.name).unlink()
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     if non_2xx:
         raise RuntimeError(f"wrk saw {non_2xx.group(1)} error responses:\n{output}")
+    return output
+
+
+def run_wrk(endpoint: str, script: str, duration: float, connections: int) -> float:
+    output = wrk_output(endpoint, script, duration, connections)
     match = re.search(r"Requests/sec:\s+([\d.]+)", output)
     assert match, output
     return float(match.group(1))

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,7 +31,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.foundation import cpu_seconds, lua_script
+from bench.foundation import cpu_seconds, lua_script, wrk_output
 from bench.report import report
 from bench.sqs_throughput import call as sqs
 from tests.support.raw import signed_headers
@@ -110,19 +109,7 @@ def publish_with_wrk(endpoint: str, topic: str, duration: int) -> tuple[int, flo
     """(publishes accepted, seconds) of wrk replaying one signed Publish."""
     body = sns_body({"Action": "Publish", "TopicArn": topic, "Message": "m" * 100})
     signed = signed_headers("POST", endpoint + "/", body, {"Content-Type": FORM}, "sns")
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
-        handle.write(lua_script("POST", "/", signed, body))
-    try:
-        output = subprocess.run(
-            ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{duration}s", "-s", handle.name, endpoint],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    finally:
-        Path(handle.name).unlink()
-    if "Non-2xx or 3xx responses" in output:
-        raise RuntimeError(f"wrk saw error responses:\n{output}")
+    output = wrk_output(endpoint, lua_script("POST", "/", signed, body), duration, CONNECTIONS)
     match = re.search(r"(\d+) requests in ([\d.]+)(m?s)", output)
     assert match, output
     seconds = float(match.group(2)) / (1000 if match.group(3) == "ms" else 1)
