@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, cast
 
 import pytest
 import uvloop
@@ -28,9 +30,10 @@ async def serving(
     handler: Callable[[HttpRequest], Awaitable[HttpResponse]],
     limits: HttpLimits = DEFAULT_LIMITS,
     errors: list[BaseException] | None = None,
+    tls: ssl.SSLContext | None = None,
 ) -> AsyncIterator[HttpServer]:
     server = HttpServer(handler, limits, on_error=None if errors is None else errors.append)
-    await server.start("127.0.0.1", 0)
+    await server.start("127.0.0.1", 0, tls=tls)
     try:
         yield server
     finally:
@@ -108,6 +111,28 @@ async def get_cut_off(port: int) -> None:
         await read_cut_response(reader)
     finally:
         writer.close()
+
+
+async def tls_get(port: int, cafile: Path) -> Response:
+    """One GET over TLS to ``localhost``, trusting ``cafile``."""
+    client = ssl.create_default_context(cafile=str(cafile))
+    reader, writer = await asyncio.open_connection(
+        "127.0.0.1", port, ssl=client, server_hostname="localhost", limit=1 << 22
+    )
+    try:
+        writer.write(get())
+        return await read_response(reader)
+    finally:
+        writer.close()
+
+
+async def stalled_get(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, asyncio.Transport]:
+    """A GET from a client that reads nothing of the response until ``transport.resume_reading()``."""
+    reader, writer = await connect(port)
+    transport = cast(asyncio.Transport, writer.transport)
+    transport.pause_reading()
+    writer.write(get())
+    return reader, writer, transport
 
 
 async def at_eof(reader: asyncio.StreamReader, wait: float = 5.0) -> bool:

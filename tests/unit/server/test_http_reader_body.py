@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import ssl
 import threading
 from pathlib import Path
-from typing import cast
 
 import pytest
 
@@ -16,9 +14,19 @@ from kumoi.core.http import HttpRequest, HttpResponse
 from kumoi.core.streams import READER_CHUNK, ReaderBody
 from kumoi.runtime import tls
 from kumoi.server import http_sendfile
-from kumoi.server.http import HttpLimits, HttpServer
+from kumoi.server.http import HttpLimits
 
-from .http_testkit import connect, get, get_cut_off, read_cut_response, read_response, run, serving
+from .http_testkit import (
+    connect,
+    get,
+    get_cut_off,
+    read_cut_response,
+    read_response,
+    run,
+    serving,
+    stalled_get,
+    tls_get,
+)
 
 SIZE = 5 * http_sendfile.READER_BUFFER + 12345
 DATA = os.urandom(SIZE)
@@ -104,10 +112,7 @@ def test_client_that_stops_reading_is_dropped_after_the_io_timeout() -> None:
 
     async def main() -> None:
         async with serving(handler, HttpLimits(io_timeout=0.5)) as server:
-            reader, writer = await connect(server.port)
-            transport = cast(asyncio.Transport, writer.transport)
-            transport.pause_reading()
-            writer.write(get())
+            reader, writer, transport = await stalled_get(server.port)
             await asyncio.wait_for(asyncio.to_thread(body.done.wait), 10)
             transport.resume_reading()
             await read_cut_response(reader)
@@ -164,18 +169,8 @@ def test_tls_connections_iterate_the_body(tmp_path: Path) -> None:
         return response(bodies[-1])
 
     async def main() -> None:
-        server = HttpServer(handler, HttpLimits())
-        await server.start("127.0.0.1", 0, tls=tls.server_context(cert, key))
-        try:
-            client = ssl.create_default_context(cafile=str(cert))
-            reader, writer = await asyncio.open_connection(
-                "127.0.0.1", server.port, ssl=client, server_hostname="localhost", limit=1 << 22
-            )
-            writer.write(get())
-            assert (await read_response(reader)).body == DATA
-            writer.close()
-        finally:
-            await server.shutdown(grace=1.0)
+        async with serving(handler, tls=tls.server_context(cert, key)) as server:
+            assert (await tls_get(server.port, cert)).body == DATA
 
     run(main())
     assert bodies[0].released == 1

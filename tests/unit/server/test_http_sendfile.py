@@ -5,22 +5,20 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-import ssl
 import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import cast
 
 import pytest
 
 from kumoi.core.http import FileBody, HttpRequest, HttpResponse
 from kumoi.runtime import tls
 from kumoi.server import http_sendfile
-from kumoi.server.http import HttpLimits, HttpServer
+from kumoi.server.http import HttpLimits
 
-from .http_testkit import connect, get, read_cut_response, read_response, run, serving
+from .http_testkit import connect, get, read_cut_response, read_response, run, serving, stalled_get, tls_get
 
 SIZE = 6 * (1 << 20) + 321
 
@@ -147,10 +145,7 @@ def test_reader_that_stops_is_dropped_after_the_io_timeout(data_file: tuple[str,
 
     async def main() -> None:
         async with serving(handler, HttpLimits(io_timeout=0.5)) as server:
-            reader, writer = await connect(server.port)
-            transport = cast(asyncio.Transport, writer.transport)
-            transport.pause_reading()
-            writer.write(get())
+            reader, writer, transport = await stalled_get(server.port)
             await asyncio.wait_for(closed.wait(), 10)
             assert len(closes) == 1
             transport.resume_reading()
@@ -170,18 +165,8 @@ def test_tls_connections_still_get_file_bodies(data_file: tuple[str, bytes], tmp
         return HttpResponse(200, [], file_body(path, 0, SIZE, closes))
 
     async def main() -> None:
-        server = HttpServer(handler, HttpLimits())
-        await server.start("127.0.0.1", 0, tls=tls.server_context(cert, key))
-        try:
-            client = ssl.create_default_context(cafile=str(cert))
-            reader, writer = await asyncio.open_connection(
-                "127.0.0.1", server.port, ssl=client, server_hostname="localhost"
-            )
-            writer.write(get())
-            assert (await read_response(reader)).body == data
-            writer.close()
-        finally:
-            await server.shutdown(grace=1.0)
+        async with serving(handler, tls=tls.server_context(cert, key)) as server:
+            assert (await tls_get(server.port, cert)).body == data
         assert len(closes) == 1
 
     run(main())
