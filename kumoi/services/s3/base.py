@@ -204,18 +204,16 @@ class S3Base:
         self, body: BodyStream, size: int | None, algorithms: list[str], sealer: crypto.ChunkCipher | None
     ) -> BlobInfo:
         """:meth:`write_blob` of a request body of ``size`` bytes, with the body's own check (the
-        SigV4 payload hash) run in the blob store's pass over the bytes; a body that fails it
-        leaves no blob behind."""
+        SigV4 payload hash, or aws-chunked trailer checksums) run in the blob store's pass over
+        the bytes; a body that fails it leaves no blob behind."""
         check = defer_check(body)
-        chunks = body_chunks(body, size)
-        if check is None:
-            return await self.write_blob(chunks, algorithms, sealer)
-        info = await self.write_blob(chunks, algorithms, sealer, check)
-        try:
-            check.verify()
-        except BaseException:
-            await self.discard_blob(info.blob_id)
-            raise
+        info = await self.write_blob(body_chunks(body, size), algorithms, sealer, check)
+        if check is not None:
+            try:
+                check.verify()
+            except BaseException:
+                await self.discard_blob(info.blob_id)
+                raise
         return info
 
     async def discard_blob(self, blob_id: str) -> None:
