@@ -8,7 +8,8 @@ so disk and socket overlap. Nothing is ever read whole into memory.
 
 Sealed objects (encrypted at rest, see :mod:`kumoi.storage.blob.crypto`) are read by a
 :class:`SealedReader`, a :class:`~kumoi.core.streams.ReaderBody`: each blob's header gives the
-data key, then only the chunks the range overlaps are read (into one reused buffer) and opened
+data key, then only the chunks the range overlaps are read (into the blob reader's reused buffer,
+past the page cache for large blobs: see :mod:`kumoi.storage.blob.staging`) and opened
 straight into the buffer the reader is given, on a worker thread. On a plain TCP connection the
 HTTP edge gives it the buffer it then writes to the socket from the same thread; ten parallel
 ranged GETs of a sealed object so cost no per-chunk allocation (fresh buffers cost more in page
@@ -27,7 +28,7 @@ from typing import Any
 from kumoi.core.http import FileBody, ResponseBody
 from kumoi.core.streams import ReaderBody
 from kumoi.storage.blob import crypto
-from kumoi.storage.blob.contract import BlobStore
+from kumoi.storage.blob.contract import BlobReader, BlobStore
 from kumoi.storage.meta.contract import BlobPart, ObjectRecord
 
 #: Bytes per positioned read when streaming across parts.
@@ -201,7 +202,6 @@ class SealedReader(ReaderBody):
         "_final",
         "_keyring",
         "_position",
-        "_raw",
         "_scratch",
         "_segments",
         "_size",
@@ -215,13 +215,12 @@ class SealedReader(ReaderBody):
         self._segments = deque(segments)
         self._keyring = _keyring(unseal)
         self._customer = unseal.customer_key
-        self._file: FileBody | None = None
+        self._file: BlobReader | None = None
         self._cipher: crypto.ChunkCipher | None = None
         self._size = 0
         self._final = 0
         self._position = 0
         self._end = 0
-        self._raw = bytearray()
         self._scratch = bytearray()
 
     def readinto(self, buffer: memoryview) -> int:
@@ -246,7 +245,7 @@ class SealedReader(ReaderBody):
             return False
         part, offset, length = self._segments.popleft()
         self._file = self._blobs.open_blocking(part.blob_id)
-        header = os.pread(self._file.fd, crypto.HEADER_SIZE, 0)
+        header = bytes(self._file.read(0, crypto.HEADER_SIZE))
         self._cipher = crypto.opener(header, self._keyring, self._customer)
         self._size = part.size
         self._final = crypto.chunk_count(part.size) - 1
@@ -285,10 +284,7 @@ class SealedReader(ReaderBody):
         assert self._file is not None and self._cipher is not None
         plain = min((first + count) * crypto.CHUNK_SIZE, self._size) - first * crypto.CHUNK_SIZE
         wanted = plain + count * crypto.TAG_SIZE
-        if len(self._raw) < wanted:
-            # Sized by the first read: callers ask for the same amount every time.
-            self._raw = bytearray(wanted)
-        raw = memoryview(self._raw)[:wanted]
-        if os.preadv(self._file.fd, [raw], crypto.chunk_offset(first)) != wanted:
+        raw = self._file.read(crypto.chunk_offset(first), wanted)
+        if raw.nbytes != wanted:
             raise crypto.DecryptionError("sealed blob shorter than its record says")
         return self._cipher.open_into(first, raw, out, self._final)

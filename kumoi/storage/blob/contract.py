@@ -38,13 +38,28 @@ class Sealer(Protocol):
 
     def seal(self, index: int, data: bytes | memoryview, final: bool) -> bytes: ...
 
-    def seal_pieces(
-        self, first: int, pieces: Sequence[bytes | bytearray | memoryview], final: bool, out: bytearray
-    ) -> memoryview:
-        """The bytes of ``pieces`` sealed as chunks ``first``, ``first + 1``, ... into ``out``
-        (grown if need be; every chunk whole but the last, which is sealed as the blob's final
-        one if ``final``); returns the view of ``out`` holding them."""
+    def sealed_length(self, plain: int) -> int:
+        """Bytes that ``plain`` plaintext bytes take sealed (without the header)."""
         ...
+
+    def seal_pieces(
+        self, first: int, pieces: Sequence[bytes | bytearray | memoryview], final: bool, out: memoryview
+    ) -> int:
+        """Seal the bytes of ``pieces`` as chunks ``first``, ``first + 1``, ... into the start of
+        ``out`` (every chunk whole but the last, which is sealed as the blob's final one if
+        ``final``); returns how many bytes that took (:meth:`sealed_length`)."""
+        ...
+
+
+class BlobReader(Protocol):
+    """Blocking reads of one blob's raw bytes at any offset; one thread at a time uses it."""
+
+    def read(self, offset: int, length: int) -> memoryview:
+        """Up to ``length`` bytes from ``offset`` (fewer only at the blob's end), valid until the
+        next read or :meth:`close`."""
+        ...
+
+    def close(self) -> None: ...
 
 
 class BlobWriter(Protocol):
@@ -88,8 +103,8 @@ class BlobStore(Protocol):
         sealed blob is decrypted by its reader)."""
         ...
 
-    def open_blocking(self, blob_id: str) -> FileBody:
-        """:meth:`open` of the whole blob, for code already on a worker thread."""
+    def open_blocking(self, blob_id: str) -> BlobReader:
+        """A reader of the blob's raw file bytes, for code already on a worker thread."""
         ...
 
     async def delete(self, blob_id: str) -> None:

@@ -167,31 +167,34 @@ class ChunkCipher:
         except InvalidTag:
             raise DecryptionError(f"chunk {index} does not authenticate") from None
 
-    def seal_pieces(self, first: int, pieces: Sequence[Plain], final: bool, out: bytearray) -> memoryview:
-        """The bytes of ``pieces``, one after the other, sealed as chunks ``first``, ``first + 1``,
-        ... (every chunk whole but the last, which is sealed as the blob's final one if ``final``)
-        into ``out``, grown if it is too small; returns the view of ``out`` holding them.
+    def sealed_length(self, plain: int) -> int:
+        """Bytes that ``plain`` plaintext bytes take sealed: chunks and tags, no header."""
+        return plain + chunk_count(plain) * TAG_SIZE
 
-        A writer passes the same ``out`` for all its flushes, so no fresh (zeroed) memory is taken
-        per flush, and a chunk that lies inside one piece is sealed from it in place: only chunks
-        that span two pieces are gathered first.
+    def seal_pieces(self, first: int, pieces: Sequence[Plain], final: bool, out: memoryview) -> int:
+        """Seal the bytes of ``pieces``, one after the other, as chunks ``first``, ``first + 1``,
+        ... (every chunk whole but the last, which is sealed as the blob's final one if ``final``)
+        into the start of ``out``, which must hold :meth:`sealed_length` bytes; returns that length.
+
+        A writer seals straight into its staging buffer, so no fresh (zeroed) memory is taken per
+        flush, and a chunk that lies inside one piece is sealed from it in place: only chunks that
+        span two pieces are gathered first.
         """
         views = [memoryview(piece).cast("B") for piece in pieces]
         size = sum(view.nbytes for view in views)
         count = chunk_count(size)
         need = size + count * TAG_SIZE
-        if len(out) < need:
-            out.extend(bytes(need - len(out)))
-        target = memoryview(out)
+        if out.nbytes < need:
+            raise ValueError(f"{need} sealed bytes do not fit into {out.nbytes}")
         at = 0
         for i, chunk in enumerate(_chunk_views(views, size)):
             end = at + len(chunk) + TAG_SIZE
             index = first + i
             self._aead.encrypt_into(
-                _nonce(index), chunk, _chunk_ad(index, final and i == count - 1), target[at:end]
+                _nonce(index), chunk, _chunk_ad(index, final and i == count - 1), out[at:end]
             )
             at = end
-        return target[:need]
+        return need
 
     def open_into(
         self, first: int, sealed: bytes | bytearray | memoryview, out: bytearray | memoryview, final: int

@@ -10,14 +10,17 @@ upload) until :data:`FLUSH_SIZE` bytes are pending; chunks under :data:`SMALL_CH
 gathered into a small buffer of their own, so a flush holds a bounded number of pieces. A blob that
 ends before its first flush is written by **one** thread job (hash, create, write, fsync, rename,
 fsync directory), so a small PUT costs one thread hop. A larger blob costs one thread job per
-flush: it hashes the pieces and writes them with ``pwritev`` at their offset (the first job also
-creates the staging file and makes sure the blob's fan-out directory exists; the last one also
-commits). A writer has one job running at a time (digests are sequential) while the event loop
-gathers the next flush, so one blob holds at most about two flushes in memory, and parallel
-uploads keep both cores busy. (A hash job and a write job per flush, overlapping, cost twice the
-thread wake-ups for the same bytes.) Every :data:`SYNC_EVERY` bytes a job
-ends with an ``fdatasync`` so the disk writes back while data still streams in and the final
-fsync at commit is short. The pieces are handed to their job as they are, never copied.
+flush: it hashes the pieces and appends them to the staging file (the first job also creates the
+file, with ``O_DIRECT`` where the file system takes it, and makes sure the blob's fan-out
+directory exists; the last one also commits). Appends go through
+:class:`~kumoi.storage.blob.staging.StagedFile`, which writes whole blocks past the page cache; a
+blob written by one job goes through the page cache. A writer has one job running at a time
+(digests are sequential) while the event loop gathers the next flush, so one blob holds at most
+about two flushes in memory, and parallel uploads keep both cores busy. (A hash job and a write
+job per flush, overlapping, cost twice the thread wake-ups for the same bytes.) Every
+:data:`SYNC_EVERY` bytes a job ends with an ``fdatasync`` so the disk writes back while data
+still streams in and the final fsync at commit is short. The pieces are handed to their job as
+they are, never copied.
 
 Commit: fsync the file, make sure its fan-out directory exists (see ``_ensure_dir``), rename
 into place, fsync the directory. Any failure aborts: the staging file (or the renamed file, if
@@ -25,9 +28,9 @@ the failure came after the rename) is removed, and the error propagates.
 ``start`` empties ``tmp/``, removing what a crash left there.
 
 Sealing: a writer given a :class:`~kumoi.storage.blob.contract.Sealer` hashes the plaintext as
-usual, but the write job seals the whole chunks into a buffer the writer keeps for all its flushes
-(straight from the pieces, gathering only chunks that span two), both on the I/O thread so
-encryption overlaps hashing, and writes it at its sealed offset after the header.
+usual, but the write job seals the whole chunks straight into the staged file's buffer (from the
+pieces, gathering only chunks that span two), both on the I/O thread so encryption overlaps
+hashing; the header is the file's first bytes.
 The writer always keeps the last 1..``chunk_size`` bytes back, so the final chunk is sealed as
 final at commit.
 
@@ -53,6 +56,14 @@ from kumoi.core.checksums import Digests
 from kumoi.core.http import FileBody
 from kumoi.core.streams import DEFAULT_CHUNK, BodyStream, BodyTooLarge, PayloadCheck
 from kumoi.storage.blob.contract import BlobInfo, Sealer
+from kumoi.storage.blob.staging import (
+    DIRECT_FLAG,
+    DirectReader,
+    StagedFile,
+    StagingPool,
+    set_direct,
+    supports_direct,
+)
 from kumoi.storage.faults import NO_FAULTS, FaultPlan
 
 T = TypeVar("T")
@@ -94,30 +105,6 @@ def _check_id(blob_id: str) -> str:
     if not _BLOB_ID.fullmatch(blob_id):
         raise InvalidBlobId(blob_id)
     return blob_id
-
-
-def _pwrite_all(fd: int, data: _Data, offset: int, faults: FaultPlan) -> None:
-    faults.check("write")
-    view = memoryview(data)
-    while view:
-        written = os.pwrite(fd, view, offset)
-        view = view[written:]
-        offset += written
-
-
-def _pwritev_all(fd: int, pieces: list[_Data], offset: int, faults: FaultPlan) -> None:
-    """Write ``pieces`` one after the other from ``offset``, in as few system calls as the kernel
-    allows (a short write resumes from where it stopped)."""
-    faults.check("write")
-    views = [memoryview(piece) for piece in pieces]
-    while views:
-        written = os.pwritev(fd, views, offset)
-        offset += written
-        while views and written >= views[0].nbytes:
-            written -= views[0].nbytes
-            views.pop(0)
-        if written:
-            views[0] = views[0][written:]
 
 
 def _hash_pieces(digests: Digests, pieces: list[_Data]) -> None:
@@ -175,6 +162,9 @@ class LocalBlobStore:
         self._known_dirs: set[Path] = set()
         self._dirs_lock = threading.Lock()
         self._top_locks: dict[Path, threading.Lock] = {}
+        self.staging = StagingPool()
+        #: Whether large blobs are written with ``O_DIRECT`` (probed by :meth:`start`).
+        self.direct = False
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -194,6 +184,7 @@ class LocalBlobStore:
             shutil.rmtree(self.tmp_dir)
         self.tmp_dir.mkdir(parents=True)
         _fsync_dir(self.root, NO_FAULTS)
+        self.direct = supports_direct(self.tmp_dir)
 
     def run(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
         """Run ``fn(*args)`` on the store's I/O threads."""
@@ -269,8 +260,16 @@ class LocalBlobStore:
             raise ValueError("offset and length must not be negative")
         return await self.run(_open_range, path, offset, length)
 
-    def open_blocking(self, blob_id: str) -> FileBody:
-        return _open_range(self.path_of(blob_id), 0, None)
+    def open_blocking(self, blob_id: str) -> DirectReader:
+        """A blob large enough to have been written with ``O_DIRECT`` is read with it too: its
+        bytes are not in the page cache, and bringing them in costs what writing past it saved."""
+        fd = os.open(self.path_of(blob_id), _READ_FLAGS)
+        try:
+            direct = self.direct and os.fstat(fd).st_size > FLUSH_SIZE and set_direct(fd, True)
+        except BaseException:
+            os.close(fd)
+            raise
+        return DirectReader(fd, self.staging, direct)
 
     async def delete(self, blob_id: str) -> None:
         await self.run(_unlink_quietly, self.path_of(blob_id))
@@ -318,13 +317,11 @@ class LocalBlobWriter:
         self._pending = 0
         self._tmp = store.tmp_dir / f"{blob_id}.{secret_bytes.token_bytes(4).hex()}"
         self._final = store.path_of(blob_id)
-        self._fd = -1
+        self._file: StagedFile | None = None
         self._renamed = False
         self._offset = 0
         self._synced_at = 0
         self._job: asyncio.Future[Any] | None = None
-        #: Reused by every flush's sealing (one job runs at a time).
-        self._sealed = bytearray()
         self._state = _OPEN
         self.size = 0
 
@@ -388,38 +385,36 @@ class LocalBlobWriter:
         return await asyncio.shield(job)
 
     def _store_pieces(self, pieces: list[_Data], offset: int, final: bool, sync: bool) -> None:
-        """One flush, on an I/O thread: hash, then write (sealed if need be) at ``offset``."""
-        if self._fd < 0:
-            self._fd = self._open_tmp()
+        """One flush, on an I/O thread: hash, then append (sealed if need be) the plaintext bytes
+        from ``offset``. Flushes append in order: a writer runs one job at a time."""
+        staged = self._file
+        if staged is None:
+            # A blob written by one job gains nothing from O_DIRECT; see kumoi.storage.blob.staging.
+            staged = self._file = self._open_tmp(direct=self._store.direct and not final)
         _hash_pieces(self._digests, pieces)
-        if self._sealer is None:
-            _pwritev_all(self._fd, pieces, offset, self._store.faults)
+        sealer = self._sealer
+        if sealer is None:
+            staged.append(pieces)
         else:
-            self._seal_and_write(pieces, offset, final)
+            plain = sum(memoryview(piece).nbytes for piece in pieces)
+            length = sealer.sealed_length(plain)
+            sealer.seal_pieces(offset // sealer.chunk_size, pieces, final, staged.reserve(length))
+            staged.advance(length)
         if sync:
-            _fsync(self._fd, self._store.faults, data_only=True)
+            _fsync(staged.fd, self._store.faults, data_only=True)
 
-    def _open_tmp(self) -> int:
+    def _open_tmp(self, direct: bool) -> StagedFile:
         self._store._ensure_dir(self._final.parent)
         self._store.faults.check("open")
-        fd = os.open(self._tmp, _TMP_FLAGS, _FILE_MODE)
+        fd = os.open(self._tmp, _TMP_FLAGS | (DIRECT_FLAG if direct else 0), _FILE_MODE)
+        staged = StagedFile(fd, self._store.staging, direct, self._store.faults)
         if self._sealer is not None:
             try:
-                _pwrite_all(fd, self._sealer.header, 0, self._store.faults)
+                staged.append([self._sealer.header])
             except BaseException:
-                os.close(fd)
+                staged.close()
                 raise
-        return fd
-
-    def _seal_and_write(self, pieces: list[_Data], offset: int, final: bool) -> None:
-        sealer = self._sealer
-        assert sealer is not None
-        plain = sum(memoryview(piece).nbytes for piece in pieces)
-        first = offset // sealer.chunk_size
-        count = max(1, -(-plain // sealer.chunk_size))
-        sealed = sealer.seal_pieces(first, pieces, final, self._sealed)
-        tag = (sealed.nbytes - plain) // count
-        _pwrite_all(self._fd, sealed, len(sealer.header) + offset + first * tag, self._store.faults)
+        return staged
 
     async def commit(self) -> BlobInfo:
         """Make the blob durable under its id. On failure everything is removed and the error raised."""
@@ -443,11 +438,13 @@ class LocalBlobWriter:
 
     def _finish(self) -> BlobInfo:
         store, faults = self._store, self._store.faults
-        fd, self._fd = self._fd, -1
+        staged, self._file = self._file, None
+        assert staged is not None
         try:
-            _fsync(fd, faults)
+            staged.finish()
+            _fsync(staged.fd, faults)
         finally:
-            os.close(fd)
+            staged.close()
         store._ensure_dir(self._final.parent)
         faults.check("rename")
         os.rename(self._tmp, self._final)
@@ -479,9 +476,9 @@ class LocalBlobWriter:
         await self._store.run(self._remove_files)
 
     def _remove_files(self) -> None:
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
+        if self._file is not None:
+            self._file.close()
+            self._file = None
         _unlink_quietly(self._tmp)
         if self._renamed:
             _unlink_quietly(self._final)

@@ -125,6 +125,20 @@ def test_local_store_writes_sealed_blobs(tmp_path: Path, size: int) -> None:
         assert data[:64] not in raw
 
 
+def seal_pieces(
+    cipher: crypto.ChunkCipher, first: int, pieces: list[bytes | memoryview], final: bool
+) -> bytes:
+    out = bytearray(cipher.sealed_length(sum(len(piece) for piece in pieces)))
+    assert cipher.seal_pieces(first, pieces, final, memoryview(out)) == len(out)
+    return bytes(out)
+
+
+def test_sealing_into_a_buffer_too_small_is_refused() -> None:
+    cipher = crypto.sealer_for_master(keyring())
+    with pytest.raises(ValueError):
+        cipher.seal_pieces(0, [bytes(CHUNK)], True, memoryview(bytearray(CHUNK)))
+
+
 @pytest.mark.parametrize("size", [1, CHUNK - 1, CHUNK, 3 * CHUNK + 5])
 @pytest.mark.parametrize("first", [0, 7])
 def test_sealing_and_opening_many_chunks_into_one_buffer_matches_chunk_by_chunk(
@@ -135,7 +149,7 @@ def test_sealing_and_opening_many_chunks_into_one_buffer_matches_chunk_by_chunk(
     data = os.urandom(size)
     count = crypto.chunk_count(size)
     final = first + count - 1
-    sealed = cipher.seal_pieces(first, [memoryview(data)], True, bytearray())
+    sealed = seal_pieces(cipher, first, [memoryview(data)], True)
     pieces = [data[i * CHUNK : (i + 1) * CHUNK] for i in range(count)]
     assert bytes(sealed) == b"".join(
         cipher.seal(first + i, piece, i == count - 1) for i, piece in enumerate(pieces)
@@ -145,7 +159,7 @@ def test_sealing_and_opening_many_chunks_into_one_buffer_matches_chunk_by_chunk(
     assert opener.open_into(first, bytes(sealed), out, final) == size
     assert bytes(out) == data
     # Sealed as not final, the same chunks do not open as the blob's end.
-    middle = cipher.seal_pieces(first, [data], False, bytearray())
+    middle = seal_pieces(cipher, first, [data], False)
     with pytest.raises(crypto.DecryptionError):
         opener.open_into(first, bytes(middle), bytearray(size), final)
 
@@ -153,7 +167,7 @@ def test_sealing_and_opening_many_chunks_into_one_buffer_matches_chunk_by_chunk(
 def test_open_into_rejects_tampered_and_cut_chunks() -> None:
     ring = keyring()
     cipher = crypto.sealer_for_master(ring)
-    sealed = bytes(cipher.seal_pieces(0, [os.urandom(2 * CHUNK)], True, bytearray()))
+    sealed = seal_pieces(cipher, 0, [os.urandom(2 * CHUNK)], True)
     flipped = sealed[:10] + bytes([sealed[10] ^ 1]) + sealed[11:]
     with pytest.raises(crypto.DecryptionError):
         cipher.open_into(0, flipped, bytearray(2 * CHUNK), 1)
@@ -199,8 +213,10 @@ def test_sealing_pieces_matches_sealing_their_bytes_chunk_by_chunk(
     bounds = sorted({min(cut, size) for cut in cuts} | {0, size})
     pieces: list[bytes | memoryview] = [memoryview(data)[a:b] for a, b in itertools.pairwise(bounds)]
     pieces.insert(len(pieces) // 2, b"")
-    out = bytearray(b"\xee" * reused)
-    sealed = cipher.seal_pieces(first, pieces, final, out)
+    out = bytearray(b"\xee" * (cipher.sealed_length(size) + reused))
+    length = cipher.seal_pieces(first, pieces, final, memoryview(out))
+    assert length == cipher.sealed_length(size)
+    sealed = out[:length]
     count = crypto.chunk_count(size)
     chunks = [data[i * CHUNK : (i + 1) * CHUNK] for i in range(count)]
     expected = b"".join(
