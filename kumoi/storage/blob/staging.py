@@ -108,9 +108,8 @@ def _pwritev_all(fd: int, pieces: Sequence[_Data], offset: int) -> None:
             views[0] = views[0][written:]
 
 
-class DirectReader:
-    """Reads a file opened with ``O_DIRECT`` (``direct``) or without, at any offset: a direct read
-    covers whole blocks into an aligned buffer, and the bytes asked for are a view into it."""
+class _PooledFile:
+    """An open file and a buffer from a pool; :meth:`close` closes the one and gives the other back."""
 
     def __init__(self, fd: int, pool: StagingPool, direct: bool) -> None:
         self.fd = fd
@@ -119,22 +118,6 @@ class DirectReader:
         self._buffer: mmap.mmap | None = None
         self._view = memoryview(b"")
 
-    def read(self, offset: int, length: int) -> memoryview:
-        start = offset & -BLOCK if self._direct else offset
-        end = -(-(offset + length) // BLOCK) * BLOCK if self._direct else offset + length
-        if end - start > len(self._view):
-            self._grow(end - start)
-        try:
-            got = os.preadv(self.fd, [self._view[: end - start]], start)
-        except OSError as error:
-            if not (self._direct and error.errno == errno.EINVAL):
-                raise
-            set_direct(self.fd, False)
-            self._direct = False
-            return self.read(offset, length)
-        skip = offset - start
-        return self._view[skip : skip + max(0, min(length, got - skip))]
-
     def close(self) -> None:
         buffer, self._buffer = self._buffer, None
         self._view = memoryview(b"")
@@ -142,24 +125,48 @@ class DirectReader:
             self._pool.give(buffer)
         os.close(self.fd)
 
-    def _grow(self, length: int) -> None:
+    def _replace_buffer(self, length: int, keep: int = 0) -> None:
+        """Take a buffer of at least ``length`` bytes, carrying the first ``keep`` bytes over."""
+        fresh = self._pool.take(length)
+        view = memoryview(fresh)
+        view[:keep] = self._view[:keep]
         if self._buffer is not None:
             self._pool.give(self._buffer)
-        self._buffer = self._pool.take(length)
-        self._view = memoryview(self._buffer)
+        self._buffer, self._view = fresh, view
+
+    def _stop_direct(self) -> None:
+        set_direct(self.fd, False)
+        self._direct = False
 
 
-class StagedFile:
+class DirectReader(_PooledFile):
+    """Reads a file opened with ``O_DIRECT`` (``direct``) or without, at any offset: a direct read
+    covers whole blocks into an aligned buffer, and the bytes asked for are a view into it."""
+
+    def read(self, offset: int, length: int) -> memoryview:
+        start = offset & -BLOCK if self._direct else offset
+        end = -(-(offset + length) // BLOCK) * BLOCK if self._direct else offset + length
+        if end - start > len(self._view):
+            self._replace_buffer(end - start)
+        try:
+            got = os.preadv(self.fd, [self._view[: end - start]], start)
+        except OSError as error:
+            if not (self._direct and error.errno == errno.EINVAL):
+                raise
+            self._stop_direct()
+            return self.read(offset, length)
+        skip = offset - start
+        return self._view[skip : skip + max(0, min(length, got - skip))]
+
+
+class StagedFile(_PooledFile):
     """Appends to the file ``fd`` from offset 0 onward; ``direct`` says it was opened with
-    ``O_DIRECT``. One thread at a time uses it. :meth:`close` closes ``fd`` too."""
+    ``O_DIRECT``. One thread at a time uses it. :meth:`close` closes ``fd`` too (nothing staged
+    is written)."""
 
     def __init__(self, fd: int, pool: StagingPool, direct: bool, faults: FaultPlan) -> None:
-        self.fd = fd
-        self._pool = pool
-        self._direct = direct
+        super().__init__(fd, pool, direct)
         self._faults = faults
-        self._buffer: mmap.mmap | None = None
-        self._view = memoryview(b"")
         #: File offset of the buffer's first byte, and bytes staged in it.
         self._position = 0
         self._fill = 0
@@ -177,7 +184,7 @@ class StagedFile:
             self._position += sum(memoryview(piece).nbytes for piece in pieces)
             return
         if self._buffer is None:
-            self._grow(0)
+            self._replace_buffer(0)
         for piece in pieces:
             view = memoryview(piece).cast("B")
             while view.nbytes:
@@ -194,7 +201,7 @@ class StagedFile:
         :meth:`advance` appends what was put there."""
         end = self._fill + length
         if self._buffer is None or end > len(self._buffer):
-            self._grow(end)
+            self._replace_buffer(end, keep=self._fill)
         return self._view[self._fill : end]
 
     def advance(self, length: int) -> None:
@@ -208,23 +215,6 @@ class StagedFile:
             if self._direct:
                 self._stop_direct()
             self._drain()
-
-    def close(self) -> None:
-        """Close the file and give the buffer back; nothing staged is written."""
-        buffer, self._buffer = self._buffer, None
-        self._view = memoryview(b"")
-        if buffer is not None:
-            self._pool.give(buffer)
-        os.close(self.fd)
-
-    def _grow(self, length: int) -> None:
-        old = self._buffer
-        fresh = self._pool.take(length)
-        view = memoryview(fresh)
-        view[: self._fill] = self._view[: self._fill]
-        self._buffer, self._view = fresh, view
-        if old is not None:
-            self._pool.give(old)
 
     def _drain(self) -> None:
         """Write the staged whole blocks (all staged bytes without ``O_DIRECT``); carry the rest
@@ -249,10 +239,6 @@ class StagedFile:
                 raise
             self._stop_direct()
             _pwrite_all(self.fd, data, self._position)
-
-    def _stop_direct(self) -> None:
-        set_direct(self.fd, False)
-        self._direct = False
 
 
 def set_direct(fd: int, on: bool) -> bool:
