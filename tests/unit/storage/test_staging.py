@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import fcntl
 import os
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,6 +35,19 @@ def open_staged(path: Path, direct: bool, pool: StagingPool | None = None) -> St
         flags |= DIRECT_FLAG
     fd = os.open(path, flags, 0o600)
     return StagedFile(fd, pool or StagingPool(POOL_BYTES), direct, NO_FAULTS)
+
+
+@pytest.fixture
+def direct_dir(tmp_path: Path) -> Iterator[Path]:
+    """A directory on a file system that takes O_DIRECT: the test's own, or one in the checkout
+    when the temporary directories are on tmpfs."""
+    if supports_direct(tmp_path):
+        yield tmp_path
+        return
+    with tempfile.TemporaryDirectory(dir=Path(__file__).parent) as name:
+        if not supports_direct(Path(name)):
+            pytest.fail("neither the temporary directory nor the checkout takes O_DIRECT")
+        yield Path(name)
 
 
 def is_direct(fd: int) -> bool:
@@ -73,10 +88,8 @@ def test_any_appends_write_exactly_their_bytes(
     assert path.read_bytes() == expected
 
 
-def test_whole_blocks_go_out_with_o_direct_and_the_tail_at_finish(tmp_path: Path) -> None:
-    if not supports_direct(tmp_path):
-        pytest.fail("this test needs a file system that takes O_DIRECT (the test machines' /tmp does)")
-    staged = open_staged(tmp_path / "file", direct=True)
+def test_whole_blocks_go_out_with_o_direct_and_the_tail_at_finish(direct_dir: Path) -> None:
+    staged = open_staged(direct_dir / "file", direct=True)
     data = os.urandom(2 * staging.BLOCK + 100)
     staged.append([data])
     assert os.fstat(staged.fd).st_size == 2 * staging.BLOCK
@@ -84,24 +97,22 @@ def test_whole_blocks_go_out_with_o_direct_and_the_tail_at_finish(tmp_path: Path
     staged.finish()
     assert os.fstat(staged.fd).st_size == len(data)
     staged.close()
-    assert (tmp_path / "file").read_bytes() == data
+    assert (direct_dir / "file").read_bytes() == data
 
 
 def test_a_refused_direct_write_goes_on_through_the_page_cache(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    direct_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A file system may take O_DIRECT at open and refuse the writes (EINVAL): here the kernel
     refuses them for real, as the blocks are misaligned on purpose."""
-    if not supports_direct(tmp_path):
-        pytest.fail("this test needs a file system that takes O_DIRECT (the test machines' /tmp does)")
     monkeypatch.setattr(staging, "BLOCK", 64)
-    staged = open_staged(tmp_path / "file", direct=True)
+    staged = open_staged(direct_dir / "file", direct=True)
     data = os.urandom(10_000)
     staged.append([data[:4000], data[4000:]])
     assert not is_direct(staged.fd)
     staged.finish()
     staged.close()
-    assert (tmp_path / "file").read_bytes() == data
+    assert (direct_dir / "file").read_bytes() == data
 
 
 def test_short_vectored_writes_are_resumed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -170,12 +181,10 @@ def test_reads_at_any_offset_give_the_file_bytes(
     reader.close()
 
 
-def test_large_reads_go_past_the_page_cache_where_the_file_system_allows(tmp_path: Path) -> None:
-    if not supports_direct(tmp_path):
-        pytest.fail("this test needs a file system that takes O_DIRECT (the test machines' /tmp does)")
+def test_large_reads_go_past_the_page_cache_where_the_file_system_allows(direct_dir: Path) -> None:
     data = os.urandom(3 * staging.BLOCK + 5)
-    (tmp_path / "file").write_bytes(data)
-    reader = open_reader(tmp_path / "file", direct=True)
+    (direct_dir / "file").write_bytes(data)
+    reader = open_reader(direct_dir / "file", direct=True)
     assert is_direct(reader.fd)
     assert bytes(reader.read(100, 3 * staging.BLOCK)) == data[100 : 100 + 3 * staging.BLOCK]
     assert is_direct(reader.fd)
@@ -183,14 +192,17 @@ def test_large_reads_go_past_the_page_cache_where_the_file_system_allows(tmp_pat
 
 
 def test_a_refused_direct_read_goes_on_through_the_page_cache(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    direct_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if not supports_direct(tmp_path):
-        pytest.fail("this test needs a file system that takes O_DIRECT (the test machines' /tmp does)")
     monkeypatch.setattr(staging, "BLOCK", 64)
     data = os.urandom(5000)
-    (tmp_path / "file").write_bytes(data)
-    reader = open_reader(tmp_path / "file", direct=True)
+    (direct_dir / "file").write_bytes(data)
+    reader = open_reader(direct_dir / "file", direct=True)
     assert bytes(reader.read(70, 1000)) == data[70:1070]
     assert not is_direct(reader.fd)
     reader.close()
+
+
+def test_tmpfs_does_not_take_o_direct() -> None:
+    with tempfile.TemporaryDirectory(dir="/dev/shm") as name:
+        assert not supports_direct(Path(name))
