@@ -10,7 +10,7 @@ with ``O_DIRECT`` from one reused buffer it cost 0.05, and the cache keeps what 
 block, so bytes are staged in a page-aligned buffer (an anonymous ``mmap``) and written in whole
 :data:`BLOCK` s; the last 0..BLOCK-1 bytes stay staged until more arrive, and
 :meth:`StagedFile.finish` writes them through the page cache. Where ``O_DIRECT`` is refused
-(tmpfs, some FUSE file systems) the same code writes through the page cache, as it does for
+(older tmpfs, some FUSE file systems) the same code writes through the page cache, as it does for
 files opened without it (small blobs, whose one write gains nothing from it).
 
 Buffers come from a :class:`StagingPool` and go back to it, so their pages stay mapped.
@@ -144,6 +144,8 @@ class DirectReader(_PooledFile):
     covers whole blocks into an aligned buffer, and the bytes asked for are a view into it."""
 
     def read(self, offset: int, length: int) -> memoryview:
+        if length <= 0:
+            return memoryview(b"")
         start = offset & -BLOCK if self._direct else offset
         end = -(-(offset + length) // BLOCK) * BLOCK if self._direct else offset + length
         if end - start > len(self._view):

@@ -59,7 +59,7 @@ def run(
     direct: bool = True,
 ) -> None:
     """Run ``body`` against a started store; ``direct=False`` keeps it off O_DIRECT even where the
-    file system takes it (as on tmpfs)."""
+    file system takes it (as where it is refused)."""
 
     async def main() -> None:
         store = LocalBlobStore(root, faults=faults or FaultPlan())
