@@ -24,10 +24,11 @@ fit the shape; the codec reports it as ``MalformedXML``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
-from kumoi.protocol.rest_values import scalar_formatter, scalar_parser
+from kumoi.protocol.rest_values import format_iso8601, scalar_formatter, scalar_parser
 from kumoi.protocol.spec import Shape
 from kumoi.protocol.xml import Element, escape_attr, escape_text
 
@@ -227,25 +228,45 @@ class XmlWriters:
         return writer
 
     def _structure(self, shape: Shape, key: tuple[str, str]) -> Writer:
-        members: dict[str, Callable[[list[str], Any], None]] = {}
+        """A structure's writer: one loop over the value's members (in the value's order) that
+        writes a scalar member itself, from its tags and formatter compiled here, and calls a
+        writer only for nested values; a list-style page of structures pays no function call
+        per scalar member."""
+        members: dict[str, _MemberPlan] = {}
         attributes: dict[str, tuple[str, Callable[[Any], str]]] = {}
 
         def build(namespace: str) -> Writer:
             def write(parts: list[str], name: str, value: dict[str, Any]) -> None:
+                append = parts.append
                 if attributes:
                     rendered = "".join(
                         f' {attributes[m][0]}="{escape_attr(attributes[m][1](v))}"'
                         for m, v in value.items()
                         if m in attributes and v is not None
                     )
-                    parts.append(f"<{name}{namespace}{rendered}>")
+                    append(f"<{name}{namespace}{rendered}>")
                 else:
-                    parts.append(f"<{name}{namespace}>")
+                    append(f"<{name}{namespace}>")
                 for member, member_value in value.items():
-                    member_writer = members.get(member)
-                    if member_writer is not None and member_value is not None:
-                        member_writer(parts, member_value)
-                parts.append(f"</{name}>")
+                    plan = members.get(member)
+                    if plan is None or member_value is None:
+                        continue
+                    kind, start, end, action = plan
+                    if kind == _TEXT:
+                        # escape_text's own test, inline: most strings need no escape.
+                        if (
+                            "&" in member_value
+                            or "<" in member_value
+                            or ">" in member_value
+                            or "\r" in member_value
+                        ):
+                            member_value = escape_text(member_value)
+                        append(f"{start}{member_value}{end}")
+                    elif kind == _FORMATTED:
+                        append(f"{start}{action(member_value)}{end}")
+                    else:
+                        action(parts, member_value)
+                append(f"</{name}>")
 
             return write
 
@@ -261,10 +282,13 @@ class XmlWriters:
                     member_shape.type_name, serialization.get("timestampFormat", "iso8601")
                 )
                 attributes[member] = (element_name(member_shape, member), fmt)
+                continue
+            override = self._overrides.get((shape.name, member))
+            if override is None and member_shape.type_name not in _NESTED:
+                members[member] = _scalar_plan(member_shape, element_name(member_shape, member))
             else:
                 compiled = self.member_writer(member_shape, member)
-                override = self._overrides.get((shape.name, member))
-                members[member] = compiled if override is None else override(compiled)
+                members[member] = (_CALL, "", "", compiled if override is None else override(compiled))
         return write
 
     def root_writer(self, shape: Shape, namespace: str) -> Writer:
@@ -343,8 +367,49 @@ class XmlWriters:
         return write
 
 
+#: How a structure writes one member: the member's kind, its start and end tags, and its
+#: formatter (``_FORMATTED``) or writer (``_CALL``).
+_MemberPlan = tuple[int, str, str, Any]
+#: A string written as escaped text; a value whose formatted text never needs escaping
+#: (numbers, booleans, timestamps, base64); a nested value (or hand-written writer) called.
+_TEXT, _FORMATTED, _CALL = range(3)
+_NESTED = frozenset({"structure", "union", "list", "map"})
+
+
+def _scalar_plan(shape: Shape, name: str) -> _MemberPlan:
+    fmt = scalar_formatter(shape.type_name, shape.serialization.get("timestampFormat", "iso8601"))
+    start, end = f"<{name}{namespace_attr(shape)}>", f"</{name}>"
+    if fmt is str:
+        return (_TEXT, start, end, None)
+    if fmt is format_iso8601:
+        fmt = _iso8601
+    return (_FORMATTED, start, end, fmt)
+
+
+#: Text after the seconds of an ISO 8601 timestamp, by its milliseconds: ``.617Z``.
+_MILLIS = tuple(f".{millis:03d}Z" for millis in range(1000))
+#: The last second of the year 9999: datetime (and ISO 8601's four digits) end there, and a
+#: value within it may round up past it.
+_LAST_SECOND = 253_402_300_799
+
+
+def _iso8601(value: Any) -> str:
+    """:func:`~kumoi.protocol.rest_values.format_iso8601`'s text without building a datetime, for
+    seconds since the epoch (the usual stored form); anything else goes to that function."""
+    if (type(value) is float or type(value) is int) and 0 <= value < _LAST_SECOND:
+        seconds = int(value)
+        # Rounded to the microsecond first, as datetime.fromtimestamp does (half to even).
+        micros = round((value - seconds) * 1_000_000)
+        if micros >= 1_000_000:
+            seconds, micros = seconds + 1, micros - 1_000_000
+        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + _MILLIS[micros // 1000]
+    return format_iso8601(value)
+
+
 def _scalar_writer(shape: Shape) -> Writer:
     fmt = scalar_formatter(shape.type_name, shape.serialization.get("timestampFormat", "iso8601"))
+    if fmt is format_iso8601:
+        fmt = _iso8601
     namespace = namespace_attr(shape)
     if fmt is str:
 

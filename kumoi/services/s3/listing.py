@@ -9,8 +9,10 @@ scans however many keys hide under one prefix.
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 from urllib.parse import quote_plus
 
@@ -121,7 +123,16 @@ def _identity(value: str) -> str:
     return value
 
 
+#: A character ``EncodingType=url`` changes: anything but the ones ``quote_plus`` never encodes
+#: (ASCII letters, digits, ``_.-~``) and ``/``.
+_URL_UNSAFE = re.compile(r"[^A-Za-z0-9_.\-~/]").search
+
+
 def _url_encode(value: str) -> str:
+    # Most keys are made only of safe characters: one regex search costs a fraction of
+    # ``quote_plus`` (which encodes to bytes and maps every byte), and the answer is the same.
+    if _URL_UNSAFE(value) is None:
+        return value
     return quote_plus(value, safe="/")
 
 
@@ -145,19 +156,36 @@ async def page_contents(
 
 def entries(records: list[ListedObject], encode: Callable[[str], str], with_owner: bool) -> list[ListedEntry]:
     """The page's entries for the protocol's listing writer. Entries with the same storage
-    class, checksums and owner share one mapping of those members (a page holds few of them)."""
+    class, checksums and owner share one mapping of those members (a page holds few of them,
+    and neighbours mostly have the same: those are compared, not looked up). With
+    ``EncodingType=url``, a page whose keys have nothing to encode (one search of them all)
+    keeps its keys as they are."""
     shared_by: dict[tuple[str | None, str | None, str | None], dict[str, Any]] = {}
     listed: list[ListedEntry] = []
     append = listed.append
-    plain = encode is _identity
+    plain = encode is _identity or (
+        encode is _url_encode and _URL_UNSAFE("".join(map(_key_of, records))) is None
+    )
+    last_class: Any = _UNSEEN
+    last_checksums: Any = _UNSEEN
+    last_owner: Any = _UNSEEN
+    shared: dict[str, Any] = {}
     for key, size, etag, modified, _blob, storage_class, checksums, owner in records:
-        shared = shared_by.get((storage_class, checksums, owner))
-        if shared is None:
-            shared = shared_by[(storage_class, checksums, owner)] = _shared_members(
-                storage_class, checksums, owner, with_owner
-            )
+        if checksums != last_checksums or storage_class != last_class or owner != last_owner:
+            last_class, last_checksums, last_owner = storage_class, checksums, owner
+            found = shared_by.get((storage_class, checksums, owner))
+            if found is None:
+                found = shared_by[(storage_class, checksums, owner)] = _shared_members(
+                    storage_class, checksums, owner, with_owner
+                )
+            shared = found
         append((key if plain else encode(key), modified, etag, size, shared))
     return listed
+
+
+#: Not compared yet: unequal to every column value, None included.
+_UNSEEN: Any = object()
+_key_of = itemgetter(0)  # ListedObject.key, without a property call per record
 
 
 def contents(

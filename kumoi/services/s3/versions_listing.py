@@ -85,7 +85,32 @@ async def list_version_page(
                 return page
 
 
-def _version_entry(entry: ListedVersion, encode: Callable[[str], str]) -> dict[str, Any]:
+@dataclass(slots=True)
+class _PageMembers:
+    """The ``Owner`` and checksum members of one page's entries, built once per distinct value
+    (a page holds few) and shared by the entries that have it; nothing changes them after."""
+
+    owners: dict[str, dict[str, str]] = field(default_factory=dict)
+    checksums: dict[str, tuple[list[str], str]] = field(default_factory=dict)
+
+    def owner(self, account_id: str | None) -> dict[str, str]:
+        account = account_id or ""
+        found = self.owners.get(account)
+        if found is None:
+            found = self.owners[account] = owner_of(account)
+        return found
+
+    def checksum_members(self, listed: str) -> tuple[list[str], str]:
+        found = self.checksums.get(listed)
+        if found is None:
+            names, _, kind = listed.rpartition(":")
+            found = self.checksums[listed] = (names.split(","), kind)
+        return found
+
+
+def _version_entry(
+    entry: ListedVersion, encode: Callable[[str], str], shared: _PageMembers
+) -> dict[str, Any]:
     item: dict[str, Any] = {
         "ETag": entry.etag,
         "Size": entry.size,
@@ -94,18 +119,16 @@ def _version_entry(entry: ListedVersion, encode: Callable[[str], str]) -> dict[s
         "VersionId": versioning.wire_id(entry.version_id),
         "IsLatest": entry.is_latest,
         "LastModified": entry.last_modified,
-        "Owner": owner_of(entry.owner or ""),
+        "Owner": shared.owner(entry.owner),
     }
     if entry.checksums:
-        names, _, kind = entry.checksums.rpartition(":")
-        item["ChecksumAlgorithm"] = names.split(",")
-        item["ChecksumType"] = kind
+        item["ChecksumAlgorithm"], item["ChecksumType"] = shared.checksum_members(entry.checksums)
     return item
 
 
-def _marker_entry(entry: ListedVersion, encode: Callable[[str], str]) -> dict[str, Any]:
+def _marker_entry(entry: ListedVersion, encode: Callable[[str], str], shared: _PageMembers) -> dict[str, Any]:
     return {
-        "Owner": owner_of(entry.owner or ""),
+        "Owner": shared.owner(entry.owner),
         "Key": encode(entry.key),
         "VersionId": versioning.wire_id(entry.version_id),
         "IsLatest": entry.is_latest,
@@ -141,11 +164,12 @@ class VersionListingOperations(S3Base):
             **args.grouping(request, page.prefixes),
         }
         listed = [e for e in page.entries if not e.delete_marker]
-        versions = [_version_entry(e, encode) for e in listed]
+        shared = _PageMembers()
+        versions = [_version_entry(e, encode, shared) for e in listed]
         await restore.add_restore_status(
             self._meta.s3, bucket.name, request, versions, listed, self._clock.now()
         )
-        markers = [_marker_entry(e, encode) for e in page.entries if e.delete_marker]
+        markers = [_marker_entry(e, encode, shared) for e in page.entries if e.delete_marker]
         if versions:
             output["Versions"] = versions
         if markers:

@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kumoi.protocol import rest_s3
+from kumoi.protocol.rest_values import format_iso8601
 from kumoi.protocol.restxml import RestXmlCodec
 from kumoi.protocol.spec import service_model
 
@@ -161,3 +162,57 @@ def test_any_entries_match_the_compiled_writer(entries: list[rest_s3.ListedEntry
     slow = SLOW.encode("ListObjectsV2", {"Name": "b", "Contents": members, "IsTruncated": False}, "R").body
     assert isinstance(fast, bytes) and isinstance(slow, bytes)
     assert _parse("ListObjectsV2", fast) == _parse("ListObjectsV2", slow)
+
+
+def _contents(codec: RestXmlCodec, items: list[Any]) -> bytes:
+    body = codec.encode("ListObjectsV2", {"Name": "b", "Contents": items, "IsTruncated": False}, "R").body
+    assert isinstance(body, bytes)
+    return body[body.index(b"<Name>b</Name>") + 14 : body.rindex(b"<IsTruncated>")]
+
+
+#: A mapping entry: a page that holds one is written by the general loop, entry by entry.
+MAPPING_ENTRY = {"Key": "m", "LastModified": 1.0, "ETag": '"m"', "Size": 1, "StorageClass": "STANDARD"}
+#: Timestamps whose milliseconds a careless rounding gets wrong: .9995 and up round to the next
+#: second at microsecond precision, 1.9 is 1.8999... as a float, ties round half to even.
+EDGE_TIMES = st.sampled_from(
+    [1.9, 1_700_000_000.9995, 1_700_000_000.9994999, 1_700_000_000.0005, 0.0000005, 1_699_999_999.9999996]
+)
+#: Values that need XML escaping, and values like EncodingType=url keys (``%XX`` and ``+``).
+texts = (
+    keys
+    | st.sampled_from(["a&b", "<k>", "x\r\ny", "p%2Fq+r", "%26amp%3B", "🌸&"])
+    | st.text(st.sampled_from("ab&<>\r%+/"), min_size=1)
+)
+page_entries = st.tuples(
+    texts,
+    st.floats(min_value=0, max_value=4_000_000_000, allow_nan=False) | EDGE_TIMES,
+    st.sampled_from(['"e"', '"abc-2"', '"&<>"', 'W/"x\r"']),
+    st.integers(min_value=0, max_value=5 * 2**40),
+    shared_members | st.just({"StorageClass": "STANDARD", "RestoreStatus": {"IsRestoreInProgress": False}}),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(page_entries, min_size=1, max_size=8))
+def test_a_page_of_tuples_renders_exactly_what_the_general_loop_renders(
+    entries: list[rest_s3.ListedEntry],
+) -> None:
+    """The whole-page path for tuples (page-wide escape checks, tables for the timestamp's text)
+    gives the very bytes the entry-by-entry loop gives: that loop takes the same tuples when the
+    page also holds a mapping entry."""
+    fast = _contents(FAST, entries)
+    general = _contents(FAST, [*entries, MAPPING_ENTRY])
+    assert general == fast + _contents(FAST, [MAPPING_ENTRY])
+    members = [rest_s3.entry_members(entry) for entry in entries]
+    whole = FAST.encode("ListObjectsV2", {"Name": "b", "Contents": entries, "IsTruncated": False}, "R").body
+    slow = SLOW.encode("ListObjectsV2", {"Name": "b", "Contents": members, "IsTruncated": False}, "R").body
+    assert isinstance(whole, bytes) and isinstance(slow, bytes)
+    assert _parse("ListObjectsV2", whole) == _parse("ListObjectsV2", slow)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(min_value=0, max_value=4_000_000_000, allow_nan=False) | EDGE_TIMES)
+def test_listed_timestamps_say_what_datetime_says(modified: float) -> None:
+    body = _contents(FAST, [("k", modified, '"e"', 1, SHARED_PLAIN)]).decode()
+    stamp = body[body.index("<LastModified>") + 14 : body.index("</LastModified>")]
+    assert stamp == format_iso8601(datetime.fromtimestamp(modified, UTC))
