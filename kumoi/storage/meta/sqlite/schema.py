@@ -247,6 +247,13 @@ MIGRATIONS: tuple[Migration, ...] = (
             for table in ("objects", "object_versions")
         ),
     ),
+    # SQS: only FIFO receives read the group index, and only for messages that have a group: a
+    # partial index leaves it out of every standard-queue send (a fifth of a send's page writes).
+    (
+        "DROP INDEX messages_group",
+        "CREATE INDEX messages_group ON messages (queue_id, group_id, sequence, visible_at) "
+        "WHERE group_id IS NOT NULL",
+    ),
 )
 
 
