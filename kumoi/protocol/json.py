@@ -176,7 +176,7 @@ class JsonCodec(ServiceCodec):
 
 
 def _load(body: bytes) -> Any:
-    if not body.strip():
+    if not body or body.isspace():  # what ``not body.strip()`` tells, without copying the body
         return {}
     try:
         if body[:1] == b"{" and body[1:2] != b"\0":
@@ -256,6 +256,18 @@ class _Compiler:
         def decode(value: Any, path: str) -> dict[str, Any]:
             if type(value) is not dict:
                 raise _wrong(value, "a structure", path)
+            if value.keys() <= plain_keys:
+                # Only string members under their own names were sent: if every value is a
+                # string, the decoded structure is what was sent (a dict nobody else holds).
+                for item in value.values():
+                    if type(item) is not str:
+                        break
+                else:
+                    if required and not required_names <= value.keys():
+                        raise _Missing(
+                            [_join(path, coral_name(name)) for name in required if name not in value]
+                        )
+                    return value
             # Walk what was sent (usually far fewer keys than the shape has members); if a value
             # is bad, decode again in the model's member order so the error reported is the same.
             out: dict[str, Any] = {}
@@ -280,23 +292,34 @@ class _Compiler:
             key = str(member.serialization.get("name", name))
             members.append((name, key, member_decoder, member_decoder is _string))
             by_key[key] = (name, member_decoder, member_decoder is _string)
+        plain_keys = frozenset(key for name, key, _decoder, plain in members if plain and key == name)
         return decode
 
     def _list_decoder(self, shape: Shape) -> Decoder:
         item = self.decoder(shape.member)
         plain = item is _string
 
-        def decode(value: Any, path: str) -> list[Any]:
-            if type(value) is not list:
-                raise _wrong(value, "a list", path)
-            if plain and all(type(element) is str for element in value):
-                return list(value)
+        def with_paths(value: list[Any], path: str) -> list[Any]:
             out = []
             for index, element in enumerate(value):
                 if element is None:
                     raise InvalidValue("null can not be a list member", f"{path}.{index + 1}")
                 out.append(item(element, f"{path}.{index + 1}"))
             return out
+
+        def decode(value: Any, path: str) -> list[Any]:
+            if type(value) is not list:
+                raise _wrong(value, "a list", path)
+            if plain and all(type(element) is str for element in value):
+                return list(value)
+            # Members' paths only name where a value is wrong: build them only then, by
+            # decoding again (decoders have no side effects, so the error is the same).
+            try:
+                if None not in value:
+                    return [item(element, path) for element in value]
+            except (InvalidValue, _Missing):
+                pass
+            return with_paths(value, path)
 
         return decode
 

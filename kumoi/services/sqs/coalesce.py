@@ -30,11 +30,14 @@ class SendCoalescer:
         self._waiting: dict[int, list[_Waiter]] = {}
 
     async def send(self, queue_id: int, records: list[MessageRecord]) -> Stored:
-        loop = asyncio.get_running_loop()
         waiting = self._waiting.get(queue_id)
         if waiting is None:
+            loop = asyncio.get_running_loop()
             waiting = self._waiting[queue_id] = []
             loop.call_soon(self._flush, queue_id)
+        else:
+            # The loop of this turn's first sender (get_running_loop() costs a getpid() call).
+            loop = waiting[0][1].get_loop()
         future: asyncio.Future[Stored] = loop.create_future()
         waiting.append((records, future))
         return await future

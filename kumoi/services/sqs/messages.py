@@ -35,6 +35,9 @@ _RESERVED_PREFIXES = ("aws.", "amazon.")
 _FIFO_ID = re.compile(r"^[A-Za-z0-9!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~]{1,128}$")
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _SYSTEM_ATTRIBUTES = frozenset({"AWSTraceHeader"})
+#: The members of a message that carries nothing but its body (SendMessage's queue URL, a batch
+#: entry's id).
+_BODY_ONLY = frozenset({"MessageBody", "QueueUrl", "Id"})
 _NONE: Mapping[str, Any] = {}
 #: Message system attribute names a receiver may ask for.
 SYSTEM_NAMES = frozenset(
@@ -105,8 +108,10 @@ def prepare(entry: Mapping[str, Any], rules: QueueRules, now: float, sender_id: 
     body = entry.get("MessageBody", "")
     if not isinstance(body, str) or not body:
         raise ServiceError("MissingParameter", "The request must contain the parameter MessageBody.")
-    if _INVALID_CHARS.search(body):
+    if not valid_text(body):
         raise ServiceError("InvalidMessageContents", _INVALID_CHARS_MESSAGE)
+    if entry.keys() <= _BODY_ONLY and not rules.fifo:
+        return _plain(body, rules, now, sender_id)
     attributes: Mapping[str, Any] = entry.get("MessageAttributes") or _NONE
     system: Mapping[str, Any] = entry.get("MessageSystemAttributes") or _NONE
     data = body.encode("utf-8")
@@ -116,10 +121,7 @@ def prepare(entry: Mapping[str, Any], rules: QueueRules, now: float, sender_id: 
     if system:
         _check_system_attributes(system)
     if size > rules.max_bytes:
-        raise invalid(
-            "One or more parameters are invalid. "
-            f"Reason: Message must be shorter than {rules.max_bytes} bytes."
-        )
+        raise _too_long(rules)
     if rules.fifo or "MessageGroupId" in entry or "MessageDeduplicationId" in entry:
         group_id, dedup_id, dedup_key = _fifo_ids(entry, rules, body)
     else:
@@ -130,15 +132,9 @@ def prepare(entry: Mapping[str, Any], rules: QueueRules, now: float, sender_id: 
         stored["MessageAttributes"] = storable(attributes)
     if system:
         stored["AWSTraceHeader"] = system["AWSTraceHeader"]["StringValue"]
+    # Positional: a dataclass's keyword call costs twice as much, once per message.
     record = MessageRecord(
-        message_id=unique_uuid(),
-        body=body,
-        sent_at=now,
-        visible_at=now + delay,
-        attrs=stored,
-        group_id=group_id,
-        dedup_id=dedup_id,
-        dedup_key=dedup_key,
+        unique_uuid(), body, now, now + delay, stored, 0, None, group_id, dedup_id, None, None, dedup_key
     )
     return Prepared(
         record,
@@ -147,6 +143,29 @@ def prepare(entry: Mapping[str, Any], rules: QueueRules, now: float, sender_id: 
         attributes_md5(attributes) if attributes else None,
         attributes_md5(system) if system else None,
     )
+
+
+def _plain(body: str, rules: QueueRules, now: float, sender_id: str) -> Prepared:
+    """:func:`prepare` for the usual message, a checked body and nothing else, on a standard
+    queue: no attributes, group, deduplication id or delay of its own to check."""
+    data = body.encode("utf-8")
+    size = len(data)
+    if size > rules.max_bytes:
+        raise _too_long(rules)
+    record = MessageRecord(unique_uuid(), body, now, now + rules.delay, {"SenderId": sender_id})
+    return Prepared(record, size, hashlib.md5(data, usedforsecurity=False).hexdigest(), None, None)
+
+
+def _too_long(rules: QueueRules) -> ServiceError:
+    return invalid(
+        f"One or more parameters are invalid. Reason: Message must be shorter than {rules.max_bytes} bytes."
+    )
+
+
+def valid_text(text: str) -> bool:
+    """Whether ``text`` has only characters SQS accepts (printable ASCII, the usual case, is
+    told by two C scans, in half the time the character class takes)."""
+    return (text.isascii() and text.isprintable()) or not _INVALID_CHARS.search(text)
 
 
 def _delay(entry: Mapping[str, Any], rules: QueueRules) -> int:
@@ -239,7 +258,7 @@ def check_message_attributes(attributes: Mapping[str, Any]) -> int:
                 )
             if "BinaryValue" in value:
                 raise invalid(f"The message attribute '{name}' with type '{base}' must use field 'String'.")
-            if _INVALID_CHARS.search(text):
+            if not valid_text(text):
                 raise ServiceError("InvalidMessageContents", _INVALID_CHARS_MESSAGE)
             if base == "Number" and not _NUMBER.fullmatch(text):
                 raise invalid(f"Can't cast the value of message (user) attribute '{name}' to a number.")

@@ -345,26 +345,34 @@ class SqsProvider:
         check_batch(entries, "SendMessageBatchRequestEntry")
         rules = QueueRules.of(queue)
         now = self._clock.now()
+        sender = ctx.caller.user_id
         failed: list[dict[str, Any]] = []
-        accepted: list[tuple[str, Prepared]] = []
+        ids: list[str] = []
+        accepted: list[Prepared] = []
+        total = 0
         for entry in entries:
             try:
-                accepted.append((entry["Id"], prepare(entry, rules, now, ctx.caller.user_id)))
+                prepared = prepare(entry, rules, now, sender)
             except ServiceError as error:
                 failed.append(failure(entry["Id"], error))
-        total = sum(prepared.size for _id, prepared in accepted)
+            else:
+                ids.append(entry["Id"])
+                accepted.append(prepared)
+                total += prepared.size
         if total > limits.MAX_MESSAGE_BYTES:
             raise ServiceError(
                 "BatchRequestTooLong",
                 f"Batch requests cannot be longer than {limits.MAX_MESSAGE_BYTES} bytes. "
                 f"You have sent {total} bytes.",
             )
-        successful: list[dict[str, Any]] = []
-        if accepted:
-            stored = await self._store(queue, [prepared.record for _id, prepared in accepted])
-            fifo = _is_fifo(queue)
-            for (entry_id, prepared), (message_id, sequence) in zip(accepted, stored, strict=True):
-                successful.append({"Id": entry_id, **_send_result(prepared, message_id, sequence, fifo)})
+        if not accepted:
+            return {"Successful": [], "Failed": failed}
+        stored = await self._store(queue, [prepared.record for prepared in accepted])
+        fifo = rules.fifo
+        successful = [
+            _send_result(prepared, message_id, sequence, fifo, {"Id": entry_id})
+            for entry_id, prepared, (message_id, sequence) in zip(ids, accepted, stored, strict=True)
+        ]
         return {"Successful": successful, "Failed": failed}
 
     async def _store(self, queue: QueueRecord, records: list[MessageRecord]) -> list[tuple[str, int]]:
@@ -708,8 +716,14 @@ def _raise_for_visibility(outcome: VisibilityChange, handle: str) -> None:
         )
 
 
-def _send_result(prepared: Prepared, message_id: str, sequence: int, fifo: bool) -> dict[str, Any]:
-    output: dict[str, Any] = {"MessageId": message_id, "MD5OfMessageBody": prepared.body_md5}
+def _send_result(
+    prepared: Prepared, message_id: str, sequence: int, fifo: bool, output: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A sent message's response fields, added to ``output`` (a batch entry's ``Id``) if given."""
+    if output is None:
+        output = {}
+    output["MessageId"] = message_id
+    output["MD5OfMessageBody"] = prepared.body_md5
     if prepared.attributes_md5 is not None:
         output["MD5OfMessageAttributes"] = prepared.attributes_md5
     if prepared.system_md5 is not None:
