@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 
@@ -15,6 +16,10 @@ log = logging.getLogger("kumoi")
 async def serve_until_signalled(settings: Settings) -> None:
     server = Kumoi(settings)
     await server.start()
+    # What start-up built (service models, routes, stores) lives as long as the server: taken out
+    # of the collector's view, so each full collection stops walking it again (about 16 ms each,
+    # four or five per 15,000 SQS calls under load).
+    gc.freeze()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -192,3 +192,38 @@ def test_first_requests_load_what_they_need(tmp_path: Path) -> None:
         while not key.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
         assert key.exists(), "the first SNS request starts making the signing key"
+
+
+SERVE_UNTIL_SIGNALLED = """
+import asyncio, gc, os, signal, sys
+from pathlib import Path
+
+from kumoi.config import load_settings
+from kumoi.runtime.serve import serve_until_signalled
+
+
+async def main():
+    settings = {"host": "127.0.0.1", "port": 0, "data_dir": Path(sys.argv[1]), "log_level": "warning"}
+    serving = asyncio.ensure_future(serve_until_signalled(load_settings(settings, environ={})))
+    for _ in range(600):
+        if gc.get_freeze_count() or serving.done():
+            break
+        await asyncio.sleep(0.05)
+    print(gc.get_freeze_count(), flush=True)
+    os.kill(os.getpid(), signal.SIGTERM)
+    await serving
+
+
+asyncio.run(main())
+"""
+
+
+def test_serving_takes_what_start_up_built_out_of_the_collectors_view(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", SERVE_UNTIL_SIGNALLED, str(tmp_path / "data")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert int(result.stdout.split()[-1]) > 10_000
