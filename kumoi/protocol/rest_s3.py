@@ -303,18 +303,16 @@ def _seconds_text(seconds: int) -> str:
 def contents_writer(compiled: _MemberWriter) -> _MemberWriter:
     """The ``<Contents>`` entries of ListObjects/ListObjectsV2, one string build per entry.
 
-    Entries are :data:`ListedEntry` tuples or member mappings. What repeats across a page is
-    rendered once per distinct value and reused: the checksum members before ``<Size>`` and the
-    members after it, and the date part of timestamps (keys written together share their
-    second, and neighbours mostly share both). A :data:`ListedEntry`'s shared members are
-    looked up by the mapping's *identity* (all of them stay alive while the page is written),
-    which saves building a key from their contents for every entry. Text is escaped only when
-    it holds a character that needs it.
+    Entries are :data:`ListedEntry` tuples or member mappings (pages that carry
+    ``RestoreStatus``). What repeats across a page is rendered once per distinct value and
+    reused: the checksum members before ``<Size>`` and the members after it, and the date part
+    of timestamps (keys written together share their second, and neighbours mostly share both).
+    Text is escaped only when it holds a character that needs it.
     Members in S3's order: ``Key``, ``LastModified``, ``ETag``, ``ChecksumAlgorithm``,
     ``ChecksumType``, ``Size``, ``StorageClass``, ``Owner``.
 
-    A page made only of :data:`ListedEntry` tuples (what the provider sends) takes
-    :func:`_write_listed`, which does less per entry; anything else goes through the general loop.
+    :data:`ListedEntry` tuples go through :func:`_write_listed` (a page made only of them, the
+    usual case, in one call); mappings through the loop here.
     """
 
     def write(parts: list[str], items: list[Any]) -> None:
@@ -323,33 +321,19 @@ def contents_writer(compiled: _MemberWriter) -> _MemberWriter:
             return
         append = parts.append
         needs_escape = _NEEDS_ESCAPE
-        by_identity: dict[int, tuple[str, str] | None] = {}
         by_value: dict[tuple[Any, ...], tuple[str, str]] = {}
-        # Entries next to each other mostly share their members and the second they were written.
-        last_shared: Any = _UNSEEN
-        pieces: tuple[str, str] | None = None
         last_seconds = -1
         date = ""
         for item in items:
             if type(item) is tuple:
-                key, modified, etag, size, shared = item
-                if shared is not last_shared:
-                    last_shared = shared
-                    pieces = by_identity.get(id(shared), _UNSEEN)
-                    if pieces is _UNSEEN:
-                        pieces = by_identity[id(shared)] = _shared_pieces(shared)
-                if pieces is None:
-                    compiled(parts, [entry_members(item)])
-                    continue
-                before, after = pieces
-            else:
-                found = _mapping_pieces(item, by_value)
-                if found is None:
-                    compiled(parts, [item])
-                    continue
-                before, after = found
-                key, modified, etag, size = item["Key"], item["LastModified"], item["ETag"], int(item["Size"])
-                last_shared = _UNSEEN
+                _write_listed(parts, [item], compiled)
+                continue
+            found = _mapping_pieces(item, by_value)
+            if found is None:
+                compiled(parts, [item])
+                continue
+            before, after = found
+            key, modified, etag, size = item["Key"], item["LastModified"], item["ETag"], int(item["Size"])
             if isinstance(modified, datetime):
                 stamp = format_iso8601(modified)
             else:
