@@ -71,12 +71,12 @@ def test_completed_restore_event_carries_glacier_event_data(
     s3.put_object(Bucket=bucket, Key="deep", Body=b"cold bytes", StorageClass="GLACIER")
     _restore(s3, bucket, "deep", days=1)
     clock.advance(EXPEDITED_SECONDS)
-    assert clock.run_lifecycle()["restores_completed"] == 1
+    clock.run_lifecycle()
     header = s3.head_object(Bucket=bucket, Key="deep")["Restore"]
     expiry = parsedate_to_datetime(header.split('expiry-date="')[1].rstrip('"'))
     # Within the queue's four days of retention, so all three messages are still there.
     clock.advance(2 * DAY)
-    assert clock.run_lifecycle()["restores_expired"] >= 1
+    clock.run_lifecycle()
     records = _records(lifecycle_server, queue, 3)
     assert set(records) == {"ObjectRestore:Post", "ObjectRestore:Completed", "ObjectRestore:Delete"}
     data = records["ObjectRestore:Completed"]["glacierEventData"]["restoreEventData"]
@@ -103,7 +103,7 @@ def test_completed_restore_event_of_a_version(
         RestoreRequest={"Days": 1, "GlacierJobParameters": {"Tier": "Standard"}},
     )
     clock.advance(12 * 60 + 1)
-    assert clock.run_lifecycle()["restores_completed"] == 1
+    clock.run_lifecycle()
     record = _records(lifecycle_server, queue, 1)["ObjectRestore:Completed"]
     assert record["s3"]["object"]["versionId"] == version
     data = record["glacierEventData"]["restoreEventData"]
@@ -120,7 +120,7 @@ def test_listings_show_restore_status_when_asked(s3: Any, bucket: str, clock: Sh
     s3.put_object(Bucket=bucket, Key="d-hot", Body=b"hot")
     _restore(s3, bucket, "c-restored", days=2)
     clock.advance(EXPEDITED_SECONDS)
-    assert clock.run_lifecycle()["restores_completed"] == 1
+    clock.run_lifecycle()
     _restore(s3, bucket, "b-restoring")
     asked = {"OptionalObjectAttributes": ["RestoreStatus"]}
     v2 = _statuses(s3.list_objects_v2(Bucket=bucket, **asked))
@@ -154,6 +154,6 @@ def test_copy_of_a_restored_object_is_standard_and_stays_readable(
     head = s3.head_object(Bucket=bucket, Key="thawed")
     assert "StorageClass" not in head and "Restore" not in head
     clock.advance(2 * DAY)
-    assert clock.run_lifecycle()["restores_expired"] >= 1
+    clock.run_lifecycle()
     assert s3.get_object(Bucket=bucket, Key="thawed")["Body"].read() == data
     assert "Restore" not in s3.head_object(Bucket=bucket, Key="cold")

@@ -460,7 +460,7 @@ def test_noncurrent_versions_transition(s3: Any, bucket: str, clock: ShiftedCloc
     )
     assert restored["ResponseMetadata"]["HTTPStatusCode"] == 202
     clock.advance(301)
-    assert clock.run_lifecycle()["restores_completed"] == 1
+    clock.run_lifecycle()
     head = s3.head_object(Bucket=bucket, Key="k", VersionId=oldest)
     assert head["Restore"].startswith('ongoing-request="false"')
     assert s3.get_object(Bucket=bucket, Key="k", VersionId=oldest)["Body"].read() == b"one"
