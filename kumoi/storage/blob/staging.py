@@ -4,7 +4,8 @@ page cache (``O_DIRECT``).
 Why: writing a blob through the page cache copies it into freshly allocated cache pages, and on
 a VM whose balloon hands freed memory back to the host, every fresh page also costs a host fault.
 Writing 1 GiB of new file through the page cache cost 0.3 to 3.1 CPU-s on the benchmark machine;
-with ``O_DIRECT`` from one reused buffer it cost 0.05, and the cache keeps what readers use.
+with ``O_DIRECT`` from one reused buffer it cost 0.05. Large blobs are read the same way
+(:class:`DirectReader`), so the page cache is left to small objects.
 
 ``O_DIRECT`` wants the buffer's address, the file offset and the length aligned to the device's
 block, so bytes are staged in a page-aligned buffer (an anonymous ``mmap``) and written in whole
@@ -60,7 +61,7 @@ def supports_direct(directory: Path) -> bool:
 
 
 class StagingPool:
-    """Page-aligned staging buffers shared by the writers of one store."""
+    """Page-aligned buffers shared by the writers and readers of one store."""
 
     def __init__(self, size: int = STAGING_SIZE, keep: int = POOL_SIZE) -> None:
         self.size = size
