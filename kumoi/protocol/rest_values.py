@@ -16,6 +16,7 @@ import binascii
 import json
 import math
 import re
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -242,8 +243,29 @@ def _as_datetime(value: datetime | float | int) -> datetime:
     return datetime.fromtimestamp(value, UTC)
 
 
+#: Text after the seconds of an ISO 8601 timestamp, by its milliseconds: ``.617Z``.
+_MILLIS = tuple(f".{millis:03d}Z" for millis in range(1000))
+#: The last second of the year 9999: datetime (and ISO 8601's four digits) end there, and a
+#: value within it may round up past it.
+_LAST_SECOND = 253_402_300_799
+
+
+def seconds_text(seconds: int) -> str:
+    """``2009-10-12T17:50:30``: whole seconds since the epoch, in UTC."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+
+
 def format_iso8601(value: datetime | float | int) -> str:
-    """``2009-10-12T17:50:30.000Z``: millisecond precision, as S3 writes it."""
+    """``2009-10-12T17:50:30.000Z``: millisecond precision, as S3 writes it. Seconds since the
+    epoch (the stored form) are formatted without building a datetime."""
+    if (type(value) is float or type(value) is int) and 0 <= value < _LAST_SECOND:
+        # Rounded to the microsecond first, half to even, as datetime.fromtimestamp does: 1.9 is
+        # 1.8999... as a float, and must say .900.
+        seconds = int(value)
+        micros = round((value - seconds) * 1_000_000)
+        if micros >= 1_000_000:
+            seconds, micros = seconds + 1, micros - 1_000_000
+        return seconds_text(seconds) + _MILLIS[micros // 1000]
     dt = _as_datetime(value)
     return (
         f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}"

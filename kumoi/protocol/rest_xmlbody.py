@@ -24,11 +24,10 @@ fit the shape; the codec reports it as ``MalformedXML``.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
-from kumoi.protocol.rest_values import format_iso8601, scalar_formatter, scalar_parser
+from kumoi.protocol.rest_values import scalar_formatter, scalar_parser
 from kumoi.protocol.spec import Shape
 from kumoi.protocol.xml import Element, escape_attr, escape_text
 
@@ -381,35 +380,11 @@ def _scalar_plan(shape: Shape, name: str) -> _MemberPlan:
     start, end = f"<{name}{namespace_attr(shape)}>", f"</{name}>"
     if fmt is str:
         return (_TEXT, start, end, None)
-    if fmt is format_iso8601:
-        fmt = _iso8601
     return (_FORMATTED, start, end, fmt)
-
-
-#: Text after the seconds of an ISO 8601 timestamp, by its milliseconds: ``.617Z``.
-_MILLIS = tuple(f".{millis:03d}Z" for millis in range(1000))
-#: The last second of the year 9999: datetime (and ISO 8601's four digits) end there, and a
-#: value within it may round up past it.
-_LAST_SECOND = 253_402_300_799
-
-
-def _iso8601(value: Any) -> str:
-    """:func:`~kumoi.protocol.rest_values.format_iso8601`'s text without building a datetime, for
-    seconds since the epoch (the usual stored form); anything else goes to that function."""
-    if (type(value) is float or type(value) is int) and 0 <= value < _LAST_SECOND:
-        seconds = int(value)
-        # Rounded to the microsecond first, as datetime.fromtimestamp does (half to even).
-        micros = round((value - seconds) * 1_000_000)
-        if micros >= 1_000_000:
-            seconds, micros = seconds + 1, micros - 1_000_000
-        return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + _MILLIS[micros // 1000]
-    return format_iso8601(value)
 
 
 def _scalar_writer(shape: Shape) -> Writer:
     fmt = scalar_formatter(shape.type_name, shape.serialization.get("timestampFormat", "iso8601"))
-    if fmt is format_iso8601:
-        fmt = _iso8601
     namespace = namespace_attr(shape)
     if fmt is str:
 

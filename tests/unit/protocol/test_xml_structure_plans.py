@@ -10,7 +10,6 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kumoi.protocol import rest_xmlbody
 from kumoi.protocol.rest_values import format_iso8601
 from kumoi.protocol.rest_xmlbody import XmlWriters
 from kumoi.protocol.spec import service_model
@@ -99,4 +98,5 @@ def test_structure_writer_writes_each_member_by_the_rules(value: dict[str, Any])
 @settings(max_examples=500, deadline=None)
 @given(timestamps)
 def test_iso8601_without_a_datetime_says_what_the_datetime_says(value: float | datetime) -> None:
-    assert rest_xmlbody._iso8601(value) == format_iso8601(value)
+    moment = value if isinstance(value, datetime) else datetime.fromtimestamp(value, UTC)
+    assert format_iso8601(value) == format_iso8601(moment)
