@@ -32,11 +32,15 @@ def trailer_algorithms(body: BodyStream) -> list[str]:
     return [algorithm for name in names if (algorithm := _TRAILER_NAMES.get(name.lower())) is not None]
 
 
-def requested(request: Mapping[str, Any], trailer: Sequence[str] = ()) -> list[str]:
-    """Algorithms to compute for a write: the declared one, any whose value was sent (in a header
-    or, named in ``trailer``, in the aws-chunked trailer), else the default."""
+def requested(
+    request: Mapping[str, Any], trailer: Sequence[str] = (), declared: str | None = None
+) -> list[str]:
+    """Algorithms to compute for a write: the declared one (``declared``, an upload's algorithm
+    for its parts, stands in for the request's ``ChecksumAlgorithm``), any whose value was sent
+    (in a header or, named in ``trailer``, in the aws-chunked trailer), else the default."""
     wanted: list[str] = []
-    declared = request.get("ChecksumAlgorithm")
+    if declared is None:
+        declared = request.get("ChecksumAlgorithm")
     if isinstance(declared, str):
         algorithm = declared.lower()
         if algorithm not in MEMBERS:

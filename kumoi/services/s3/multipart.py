@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Sequence
 from typing import Any
 
 from kumoi.core.context import RequestContext
@@ -128,7 +127,9 @@ class MultipartOperations(CopyOperations):
             )
         if size > MAX_PART_SIZE:
             raise errors.entity_too_large(size, MAX_PART_SIZE)
-        algorithms = _part_algorithms(upload, request, checksums.trailer_algorithms(body))
+        algorithms = checksums.requested(
+            request, checksums.trailer_algorithms(body), upload.attrs["Algorithm"]
+        )
         sealer = self._part_sealer(upload, request)
         info = await self.write_body(body, size, algorithms, sealer)
         try:
@@ -179,7 +180,7 @@ class MultipartOperations(CopyOperations):
         if length > MAX_PART_SIZE:
             raise errors.entity_too_large(length, MAX_PART_SIZE)
         info = await self.write_blob(
-            iter_range(self._blobs, record, offset, length, unseal), _part_algorithms(upload, {}), sealer
+            iter_range(self._blobs, record, offset, length, unseal), [upload.attrs["Algorithm"]], sealer
         )
         stored = checksums.verify(info.checksums, {})
         now = self._clock.now()
@@ -405,14 +406,6 @@ def _part_number(request: dict[str, Any]) -> int:
             "Part number must be an integer between 1 and 10000, inclusive", "partNumber", str(number)
         )
     return number
-
-
-def _part_algorithms(upload: UploadRecord, request: dict[str, Any], trailer: Sequence[str] = ()) -> list[str]:
-    algorithms = [upload.attrs["Algorithm"]]
-    for algorithm, member in checksums.MEMBERS.items():
-        if member in request and algorithm not in algorithms:
-            algorithms.append(algorithm)
-    return algorithms + [algorithm for algorithm in trailer if algorithm not in algorithms]
 
 
 def _part_checksum_members(upload: UploadRecord, stored: dict[str, str]) -> dict[str, str]:
