@@ -202,14 +202,25 @@ def test_writer_abort_is_idempotent_and_final(tmp_path: Path) -> None:
 
 
 def test_cancelled_write_leaves_nothing(tmp_path: Path) -> None:
-    class Slow(ChunkedBody):
+    class Stalling(ChunkedBody):
+        """Hands out three chunks, then waits forever: the write is cancelled mid-stream."""
+
+        def __init__(self, data: bytes, chunk: int) -> None:
+            super().__init__(data, chunk=chunk)
+            self.handed = 0
+            self.stalled = asyncio.Event()
+
         async def read(self, n: int = 1 << 20) -> bytes:
-            await asyncio.sleep(0.001)
+            if self.handed == 3:
+                self.stalled.set()
+                await asyncio.Event().wait()
+            self.handed += 1
             return await super().read(n)
 
     async def body(store: LocalBlobStore) -> None:
-        task = asyncio.create_task(store.write_stream(Slow(os.urandom(8 << 20), chunk=1 << 20)))
-        await asyncio.sleep(0.02)
+        stalling = Stalling(os.urandom(8 << 20), chunk=1 << 20)
+        task = asyncio.create_task(store.write_stream(stalling))
+        await stalling.stalled.wait()
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
