@@ -46,7 +46,18 @@ async def list_page(
     with_owner: bool = True,
 ) -> Page:
     """One page of at most ``max_keys`` keys and common prefixes after ``after`` (the objects'
-    owners only ``with_owner``)."""
+    owners only ``with_owner``). A truncated page starts the store's first read of the next
+    page: clients walk a listing page after page, and that read then overlaps with the client
+    reading this one."""
+    page = await _page(repo, bucket, prefix, delimiter, after, max_keys, with_owner)
+    if page.truncated:
+        repo.read_ahead_objects(bucket, prefix, page.last, max_keys + 1, with_owner=with_owner)
+    return page
+
+
+async def _page(
+    repo: S3Repository, bucket: str, prefix: str, delimiter: str, after: str, max_keys: int, with_owner: bool
+) -> Page:
     page = Page()
     if max_keys == 0:
         return page

@@ -351,6 +351,14 @@ class S3Repository(Protocol):
         (a listing that does not show owners need not read them)."""
         ...
 
+    def read_ahead_objects(
+        self, bucket: str, prefix: str, after: str, limit: int, *, with_owner: bool = True
+    ) -> None:
+        """A hint that :meth:`list_objects` with these arguments comes next: a store may start
+        reading it now (while the client reads the page before), as long as what that call
+        returns is still exactly the store's state when it is made."""
+        ...
+
     async def get_version(self, bucket: str, key: str, version_id: str | None) -> ObjectRecord | None:
         """The version ``version_id`` (None: the null version) of ``key``, current, noncurrent or
         a delete marker (``delete_marker`` set); None if there is no such version."""

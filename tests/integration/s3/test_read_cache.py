@@ -81,3 +81,58 @@ def test_writes_are_seen_by_other_clients_while_readers_hammer_the_key(client_fa
         for thread in threads:
             thread.join(30)
     assert not errors
+
+
+def _walk(s3: Any, bucket: str, between: Any = None, **kwargs: Any) -> list[str]:
+    """Every key of a ListObjectsV2 walk, two keys a page; ``between(page_number)`` runs
+    between pages (after the server has started reading the next one ahead)."""
+    keys: list[str] = []
+    token: dict[str, str] = {}
+    page_number = 0
+    while True:
+        page = s3.list_objects_v2(Bucket=bucket, MaxKeys=2, **kwargs, **token)
+        keys += [entry["Key"] for entry in page.get("Contents", [])]
+        keys += [entry["Prefix"] for entry in page.get("CommonPrefixes", [])]
+        if not page["IsTruncated"]:
+            return keys
+        token = {"ContinuationToken": page["NextContinuationToken"]}
+        page_number += 1
+        if between is not None:
+            between(page_number)
+
+
+def test_pages_read_ahead_show_changes_made_between_pages(s3: Any, bucket: str) -> None:
+    for name in ("a", "c", "e", "g"):
+        s3.put_object(Bucket=bucket, Key=name, Body=b"1")
+    assert _walk(s3, bucket) == ["a", "c", "e", "g"]
+    assert _walk(s3, bucket) == ["a", "c", "e", "g"], "the same walk again, from kept pages"
+
+    def change(page_number: int) -> None:
+        if page_number == 1:
+            s3.put_object(Bucket=bucket, Key="d", Body=b"1")
+            s3.delete_object(Bucket=bucket, Key="g")
+
+    assert _walk(s3, bucket, change) == ["a", "c", "d", "e"]
+    assert _walk(s3, bucket) == ["a", "c", "d", "e"]
+
+
+def test_sizes_and_etags_changed_between_pages_are_listed(s3: Any, bucket: str) -> None:
+    for name in ("a", "b", "c"):
+        s3.put_object(Bucket=bucket, Key=name, Body=b"1")
+    s3.list_objects_v2(Bucket=bucket, MaxKeys=2)  # the page after it is now read ahead
+    etag = s3.put_object(Bucket=bucket, Key="c", Body=b"four")["ETag"]
+    last = s3.list_objects_v2(Bucket=bucket, MaxKeys=2, StartAfter="b")["Contents"]
+    assert [(entry["Key"], entry["Size"], entry["ETag"]) for entry in last] == [("c", 4, etag)]
+
+
+def test_delimited_pages_read_ahead_show_changes(s3: Any, bucket: str) -> None:
+    for name in ("a/1", "a/2", "b", "c/1", "d"):
+        s3.put_object(Bucket=bucket, Key=name, Body=b"1")
+    assert _walk(s3, bucket, Delimiter="/") == ["b", "a/", "d", "c/"]
+
+    def change(page_number: int) -> None:
+        if page_number == 1:
+            s3.delete_object(Bucket=bucket, Key="d")
+            s3.put_object(Bucket=bucket, Key="e/1", Body=b"1")
+
+    assert sorted(_walk(s3, bucket, change, Delimiter="/")) == ["a/", "b", "c/", "e/"]

@@ -267,9 +267,69 @@ def test_reader_errors_reach_the_caller_and_are_not_kept(tmp_path: Path) -> None
     _run(tmp_path / "m.db", body)
 
 
+def test_a_read_ahead_is_found_by_the_next_cached_read(tmp_path: Path) -> None:
+    async def body(db: Database) -> None:
+        await db.write(_put("a", "1"))
+        job = Counted("a")
+        db.read_ahead("a", job, _size)
+        db.read_ahead("a", job, _size)  # in flight: not started twice
+        assert await db.read_cached("a", job, _size) == ("1",)
+        db.read_ahead("a", job, _size)  # kept and current: nothing to read
+        assert await db.read_cached("a", job, _size) == ("1",)
+        assert job.runs == 1
+
+    _run(tmp_path / "m.db", body)
+
+
+def test_a_commit_after_a_read_ahead_is_seen(tmp_path: Path) -> None:
+    async def body(db: Database) -> None:
+        await db.write(_put("a", "old"))
+        job = Counted("a")
+        db.read_ahead("a", job, _size)
+        await db.write(_put("a", "new"))
+        assert await db.read_cached("a", job, _size) == ("new",)
+        db.read_ahead("a", job, _size)
+        await asyncio.sleep(0.05)  # the read ahead is done and kept
+        await db.write(_delete("a"))
+        assert await db.read_cached("a", job, _size) is None
+
+    _run(tmp_path / "m.db", body)
+
+
+def test_a_failed_read_ahead_leaves_the_next_read_to_fail_or_succeed_alone(tmp_path: Path) -> None:
+    async def body(db: Database) -> None:
+        calls = 0
+
+        def broken(conn: sqlite3.Connection) -> None:
+            nonlocal calls
+            calls += 1
+            conn.execute("SELECT * FROM no_such_table")
+
+        db.read_ahead("broken", broken, lambda _value: 0)
+        await asyncio.sleep(0.05)
+        with pytest.raises(sqlite3.OperationalError):
+            await db.read_cached("broken", broken, lambda _value: 0)
+        assert calls == 2
+
+    _run(tmp_path / "m.db", body)
+
+
+def test_closed_store_refuses_reads_ahead(tmp_path: Path) -> None:
+    async def main() -> None:
+        db = Database(tmp_path / "m.db", STEPS)
+        await db.start()
+        await db.close()
+        with pytest.raises(StoreClosed):
+            db.read_ahead("a", Counted("a"), _size)
+
+    asyncio.run(main())
+
+
 _OPS = st.lists(
     st.tuples(
-        st.sampled_from(["put", "delete", "noop", "read"]), st.sampled_from("abc"), st.text("xyz", max_size=3)
+        st.sampled_from(["put", "delete", "noop", "read", "ahead"]),
+        st.sampled_from("abc"),
+        st.text("xyz", max_size=3),
     ),
     max_size=30,
 )
@@ -280,7 +340,8 @@ _OPS = st.lists(
 def test_cached_reads_always_agree_with_the_store(
     tmp_path_factory: pytest.TempPathFactory, ops: list[Any]
 ) -> None:
-    """Any sequence of acknowledged writes: a cached read answers what a fresh read answers."""
+    """Any sequence of acknowledged writes and reads ahead: a cached read answers what a fresh
+    read answers."""
     path = tmp_path_factory.mktemp("prop") / "m.db"
 
     async def body(db: Database) -> None:
@@ -294,6 +355,9 @@ def test_cached_reads_always_agree_with_the_store(
                 model.pop(key, None)
             elif op == "noop":
                 await db.write(lambda conn: conn.execute("UPDATE t SET v = v WHERE k = 'none'"))
+            elif op == "ahead":
+                db.read_ahead(value or key, Counted(value or key), _size)
+                continue
             row = await db.read_cached(key, Counted(key), _size)
             assert (None if row is None else row[0]) == model.get(key)
 

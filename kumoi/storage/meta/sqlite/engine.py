@@ -26,6 +26,8 @@ served only while the generation is still that one. So no commit became visible 
 and any use of its result: a cached answer is exactly what a fresh read would answer, and never
 older than what another read has already shown. GETs of objects that nobody is writing then skip
 the reader thread, and a store that is being written to pays one dictionary lookup.
+:meth:`Database.read_ahead` starts such a read without waiting for it (a listing reads the page a
+client will ask for next while the client reads the one before), and is kept by the same rules.
 
 Repository code passes plain functions ``fn(conn) -> T`` to :meth:`Database.write` and
 :meth:`Database.read`; SQL strings are constants so that sqlite3's statement cache reuses the
@@ -225,19 +227,41 @@ class Database:
         """
         if not self._open:
             raise StoreClosed(str(self.path))
-        generation = self._generation
         entry = self._cache.get(key)
-        if entry is not None and entry[0] == generation:
+        if entry is not None and entry[0] == self._generation:
             value: T = entry[1]
             return value
-        shared = self._inflight.get(key)
-        if shared is None or shared.generation != generation:
-            shared = self._inflight[key] = _SharedRead(self, key, generation, size)
-            self._reads.put((fn, shared, asyncio.get_running_loop()))
+        shared = self._shared_read(key, fn, size)
         # Each caller waits on a future of its own: one that is cancelled leaves the others be.
         waiter: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         shared.waiters.append(waiter)
         return await waiter
+
+    def read_ahead(
+        self, key: Hashable, fn: Callable[[sqlite3.Connection], Any], size: Callable[[Any], int]
+    ) -> None:
+        """Start the read that :meth:`read_cached` of ``key`` would run, and return at once.
+
+        Its result is kept (or not) by the same rules; a later ``read_cached`` of ``key`` finds
+        it, or waits for it while it is still in flight. Nothing happens if a current result is
+        already kept or being read.
+        """
+        if not self._open:
+            raise StoreClosed(str(self.path))
+        entry = self._cache.get(key)
+        if entry is None or entry[0] != self._generation:
+            self._shared_read(key, fn, size)
+
+    def _shared_read(
+        self, key: Hashable, fn: Callable[[sqlite3.Connection], Any], size: Callable[[Any], int]
+    ) -> _SharedRead:
+        """The read of ``key`` in flight under the current generation, started if there is none."""
+        generation = self._generation
+        shared = self._inflight.get(key)
+        if shared is None or shared.generation != generation:
+            shared = self._inflight[key] = _SharedRead(self, key, generation, size)
+            self._reads.put((fn, shared, asyncio.get_running_loop()))
+        return shared
 
     def _shared_done(self, shared: _SharedRead, exc: BaseException | None, value: Any) -> None:
         """On the loop: a shared read finished; keep its result if still current, wake its callers."""

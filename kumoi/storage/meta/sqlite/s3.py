@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import json
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
 from kumoi.storage.meta.contract import (
@@ -163,6 +163,29 @@ _object = s3_versions.record_of
 
 #: A listing row as a :class:`ListedObject`, built in C (``ListedObject._make`` runs Python code).
 _listed: Callable[[tuple[Any, ...]], ListedObject] = functools.partial(tuple.__new__, ListedObject)
+
+
+def _listing_read(
+    bucket: str, prefix: str, after: str, limit: int, with_owner: bool
+) -> tuple[Hashable, Callable[[sqlite3.Connection], tuple[ListedObject, ...]]]:
+    """The cache key and the read of one :meth:`SqliteS3Repository.list_objects` call."""
+    bounds = key_range(prefix, after)
+    sql = _LIST_OBJECTS[(with_owner, bounds.exclusive, bounds.upper is not None)]
+    params = {"bucket": bucket, "lower": bounds.lower, "upper": bounds.upper, "limit": limit}
+
+    def job(conn: sqlite3.Connection) -> tuple[ListedObject, ...]:
+        return tuple(map(_listed, conn.execute(sql, params)))
+
+    return ("objects", bucket, prefix, after, limit, with_owner), job
+
+
+#: What a listed record costs in memory besides its text: the tuple, the str, int and float
+#: objects (measured: 355 bytes a record of a 1,000-key page, 66 of them text).
+_LISTED_RECORD_OVERHEAD = 300
+
+
+def _listing_size(records: tuple[ListedObject, ...]) -> int:
+    return _rows_size(records) + _LISTED_RECORD_OVERHEAD * len(records)
 
 
 def _rows_size(rows: tuple[Any, ...]) -> int:
@@ -417,14 +440,15 @@ class SqliteS3Repository:
     async def list_objects(
         self, bucket: str, prefix: str = "", after: str = "", limit: int = 1000, *, with_owner: bool = True
     ) -> list[ListedObject]:
-        bounds = key_range(prefix, after)
-        sql = _LIST_OBJECTS[(with_owner, bounds.exclusive, bounds.upper is not None)]
-        params = {"bucket": bucket, "lower": bounds.lower, "upper": bounds.upper, "limit": limit}
+        key, job = _listing_read(bucket, prefix, after, limit, with_owner)
+        records = await self._db.read_cached(key, job, _listing_size)
+        return list(records)  # a list of its own: the kept tuple is shared by every reader
 
-        def job(conn: sqlite3.Connection) -> list[ListedObject]:
-            return list(map(_listed, conn.execute(sql, params)))
-
-        return await self._db.read(job)
+    def read_ahead_objects(
+        self, bucket: str, prefix: str, after: str, limit: int, *, with_owner: bool = True
+    ) -> None:
+        key, job = _listing_read(bucket, prefix, after, limit, with_owner)
+        self._db.read_ahead(key, job, _listing_size)
 
     # Versions
 
