@@ -59,6 +59,9 @@ _HEADER_TOO_LARGE = error_response(
 _BAD_REQUEST = error_response(400, "BadRequest", "The HTTP request is malformed.")
 #: A Content-Length body with at least this much still to come after a read bypasses the parser.
 RAW_BODY_MIN = 64 * 1024
+#: An in-memory body up to this size goes out joined to its head (one buffer, one send); a larger
+#: one beside it, not copied.
+_JOIN_LIMIT = 64 * 1024
 #: The request methods clients use, decoded once.
 _METHODS = {m.encode(): m for m in ("GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS", "PATCH")}
 _INTERNAL_ERROR_BODY = (
@@ -448,7 +451,12 @@ class _Connection(asyncio.Protocol):
         except _HandlerBug as exc:
             self._send_internal_error(exc, close, legacy)
             return close
-        self._write(head if head_only else head + payload)
+        if head_only:
+            self._write(head)
+        elif length > _JOIN_LIMIT:
+            self._write_parts([head, payload])
+        else:
+            self._write(head + payload)
         return close
 
     def _send_internal_error(self, bug: _HandlerBug, close: bool, legacy: bool) -> None:

@@ -325,3 +325,23 @@ def test_write_backpressure_holds_stream() -> None:
         assert len(produced) == 64
 
     run(main())
+
+
+@pytest.mark.parametrize("size", [0, 1, 64 * 1024, 64 * 1024 + 1, 3 * (1 << 20)])
+def test_in_memory_bodies_small_and_large_arrive_whole_and_in_order(size: int) -> None:
+    """Small bodies go out joined to their head, large ones beside it: both whole, in order."""
+    bodies = {f"/{n}": os.urandom(size) for n in range(3)}
+
+    async def handler(req: HttpRequest) -> HttpResponse:
+        return HttpResponse(200, [], bodies[req.path])
+
+    async def main() -> None:
+        async with serving(handler) as server:
+            reader, writer = await connect(server.port)
+            writer.write(b"".join(get(path) for path in bodies))
+            answers = [await read_response(reader) for _ in bodies]
+            writer.close()
+        assert [answer.body for answer in answers] == list(bodies.values())
+        assert all(answer.status == 200 for answer in answers)
+
+    run(main())
