@@ -45,6 +45,8 @@ PER_DIR = 1000
 #: Puts in flight while filling (the writer thread commits them in groups).
 FILL_WINDOW = 2048
 UNSIGNED = {"X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"}
+#: A bucket the timer writes to between pages.
+SCRATCH = "list-scale-scratch"
 
 
 def key_of(index: int) -> str:
@@ -117,17 +119,26 @@ class PageTimer:
         self._connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
 
     def once(self, bucket: str, query: str) -> tuple[float, int]:
-        """Milliseconds for one page, and the page's response size."""
+        """Milliseconds for one page read from the store, and the page's response size. A PUT
+        to another bucket first makes sure the page is not answered from the read cache (any
+        commit retires what it keeps), and no page was read ahead either."""
+        self._request("PUT", f"/{SCRATCH}/commit", b"x")
         path = f"/{bucket}?{query}"
-        headers = signed_headers("GET", self._server.endpoint + path, b"", dict(UNSIGNED), "s3")
         began = time.perf_counter()
-        self._connection.request("GET", path, headers=headers)
+        body = self._request("GET", path, b"")
+        return (time.perf_counter() - began) * 1000, len(body)
+
+    def create_scratch_bucket(self) -> None:
+        self._request("PUT", f"/{SCRATCH}", b"")
+
+    def _request(self, method: str, path: str, body: bytes) -> bytes:
+        headers = signed_headers(method, self._server.endpoint + path, body, dict(UNSIGNED), "s3")
+        self._connection.request(method, path, body=body, headers=headers)
         response = self._connection.getresponse()
-        body = response.read()
-        elapsed = (time.perf_counter() - began) * 1000
+        data = response.read()
         if response.status != 200:
-            raise RuntimeError(f"{path}: {response.status} {body[:300]!r}")
-        return elapsed, len(body)
+            raise RuntimeError(f"{method} {path}: {response.status} {data[:300]!r}")
+        return data
 
     def close(self) -> None:
         self._connection.close()
@@ -174,6 +185,7 @@ def main() -> None:
         server = start_server(data_dir, args=("--log-level", "warning"))
         timer = PageTimer(server)
         try:
+            timer.create_scratch_bucket()
             results["pages"] = {
                 shape: time_shape(timer, buckets, shape, args.repeat) for shape in page_queries(0)
             }
