@@ -58,8 +58,9 @@ READERS = 2
 STATEMENT_CACHE = 256
 #: How long a connection waits for a lock held by another process before failing.
 BUSY_TIMEOUT_S = 30.0
-#: Bytes of results :meth:`Database.read_cached` keeps (as their callers count them).
-READ_CACHE_BYTES = 8 << 20
+#: Bytes of results :meth:`Database.read_cached` keeps (as their callers count them). A sixteenth
+#: of it holds a listing page of 1,000 of the longest keys (1,024 bytes: about 1.4 MB).
+READ_CACHE_BYTES = 32 << 20
 #: What one cached result is charged on top of its size (key, tuples, bookkeeping).
 READ_CACHE_OVERHEAD = 256
 
