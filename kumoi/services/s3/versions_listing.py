@@ -49,14 +49,37 @@ async def list_version_page(
     version_marker: str,
     limit: int,
 ) -> VersionPage:
-    """One page of at most ``limit`` versions, delete markers and common prefixes."""
+    """One page of at most ``limit`` versions, delete markers and common prefixes. A truncated
+    page starts the store's first read of the next page (see :func:`listing.list_page`)."""
+    page = await _version_page(repo, bucket, prefix, delimiter, key_marker, version_marker, limit)
+    if page.truncated:
+        next_key, next_version = _start(prefix, delimiter, page.next_key, page.next_version or "")
+        repo.read_ahead_versions(bucket, prefix, next_key, next_version, limit + 1)
+    return page
+
+
+def _start(prefix: str, delimiter: str, key_marker: str, version_marker: str) -> tuple[str, str]:
+    """Where a page's first read starts: keys under the marker's own common prefix were shown as
+    that prefix already."""
+    rolled = _common_prefix(key_marker, prefix, delimiter) if key_marker.startswith(prefix) else None
+    if rolled is not None:
+        return rolled + listing.PAST_EVERYTHING, ""
+    return key_marker, version_marker
+
+
+async def _version_page(
+    repo: S3Repository,
+    bucket: str,
+    prefix: str,
+    delimiter: str,
+    key_marker: str,
+    version_marker: str,
+    limit: int,
+) -> VersionPage:
     page = VersionPage()
     if limit == 0:
         return page
-    rolled = _common_prefix(key_marker, prefix, delimiter) if key_marker.startswith(prefix) else None
-    if rolled is not None:
-        # Keys under the marker's own common prefix were shown as that prefix already.
-        key_marker, version_marker = rolled + listing.PAST_EVERYTHING, ""
+    key_marker, version_marker = _start(prefix, delimiter, key_marker, version_marker)
     while True:
         wanted = limit - len(page.entries) - len(page.prefixes) + 1
         try:

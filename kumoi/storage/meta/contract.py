@@ -438,6 +438,13 @@ class S3Repository(Protocol):
         Costs O(limit) whatever the number of versions."""
         ...
 
+    def read_ahead_versions(
+        self, bucket: str, prefix: str, key_marker: str, version_marker: str, limit: int
+    ) -> None:
+        """A hint that :meth:`list_versions` with these arguments comes next (see
+        :meth:`read_ahead_objects`)."""
+        ...
+
     async def put_object_if(
         self,
         record: ObjectRecord,

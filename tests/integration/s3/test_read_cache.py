@@ -136,3 +136,42 @@ def test_delimited_pages_read_ahead_show_changes(s3: Any, bucket: str) -> None:
             s3.put_object(Bucket=bucket, Key="e/1", Body=b"1")
 
     assert sorted(_walk(s3, bucket, change, Delimiter="/")) == ["a/", "b", "c/", "e/"]
+
+
+def _walk_versions(s3: Any, bucket: str, between: Any = None) -> list[tuple[str, bool]]:
+    """(key, is latest) of every version and delete marker of a ListObjectVersions walk, two a
+    page; ``between(page_number)`` runs between pages."""
+    seen: list[tuple[str, bool]] = []
+    markers: dict[str, str] = {}
+    page_number = 0
+    while True:
+        page = s3.list_object_versions(Bucket=bucket, MaxKeys=2, **markers)
+        entries = page.get("Versions", []) + page.get("DeleteMarkers", [])
+        seen += sorted((entry["Key"], entry["IsLatest"]) for entry in entries)
+        if not page["IsTruncated"]:
+            return seen
+        markers = {"KeyMarker": page["NextKeyMarker"], "VersionIdMarker": page["NextVersionIdMarker"]}
+        page_number += 1
+        if between is not None:
+            between(page_number)
+
+
+def test_version_pages_read_ahead_show_changes_made_between_pages(s3: Any, bucket: str) -> None:
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    for name in ("a", "b", "c", "d"):
+        s3.put_object(Bucket=bucket, Key=name, Body=b"1")
+    assert _walk_versions(s3, bucket) == [("a", True), ("b", True), ("c", True), ("d", True)]
+
+    def change(page_number: int) -> None:
+        if page_number == 1:
+            s3.put_object(Bucket=bucket, Key="c", Body=b"2")
+            s3.delete_object(Bucket=bucket, Key="d")
+
+    assert _walk_versions(s3, bucket, change) == [
+        ("a", True),
+        ("b", True),
+        ("c", False),
+        ("c", True),
+        ("d", False),
+        ("d", True),
+    ]

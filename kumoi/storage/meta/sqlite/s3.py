@@ -179,12 +179,23 @@ def _listing_read(
     return ("objects", bucket, prefix, after, limit, with_owner), job
 
 
+def _versions_read(
+    bucket: str, prefix: str, key_marker: str, version_marker: str, limit: int
+) -> tuple[Hashable, Callable[[sqlite3.Connection], tuple[ListedVersion, ...]]]:
+    """The cache key and the read of one :meth:`SqliteS3Repository.list_versions` call."""
+
+    def job(conn: sqlite3.Connection) -> tuple[ListedVersion, ...]:
+        return tuple(s3_versions.list_versions(conn, bucket, prefix, key_marker, version_marker, limit))
+
+    return ("versions", bucket, prefix, key_marker, version_marker, limit), job
+
+
 #: What a listed record costs in memory besides its text: the tuple, the str, int and float
 #: objects (measured: 355 bytes a record of a 1,000-key page, 66 of them text).
 _LISTED_RECORD_OVERHEAD = 300
 
 
-def _listing_size(records: tuple[ListedObject, ...]) -> int:
+def _listing_size(records: tuple[ListedObject, ...] | tuple[ListedVersion, ...]) -> int:
     return _rows_size(records) + _LISTED_RECORD_OVERHEAD * len(records)
 
 
@@ -541,9 +552,15 @@ class SqliteS3Repository:
         version_marker: str = "",
         limit: int = 1000,
     ) -> list[ListedVersion]:
-        return await self._db.read(
-            lambda conn: s3_versions.list_versions(conn, bucket, prefix, key_marker, version_marker, limit)
-        )
+        key, job = _versions_read(bucket, prefix, key_marker, version_marker, limit)
+        versions = await self._db.read_cached(key, job, _listing_size)
+        return list(versions)  # a list of its own: the kept tuple is shared by every reader
+
+    def read_ahead_versions(
+        self, bucket: str, prefix: str, key_marker: str, version_marker: str, limit: int
+    ) -> None:
+        key, job = _versions_read(bucket, prefix, key_marker, version_marker, limit)
+        self._db.read_ahead(key, job, _listing_size)
 
     # Multipart uploads
 
