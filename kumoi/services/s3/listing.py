@@ -49,25 +49,18 @@ async def list_page(
     owners only ``with_owner``). A truncated page starts the store's first read of the next
     page: clients walk a listing page after page, and that read then overlaps with the client
     reading this one."""
-    page = await _page(repo, bucket, prefix, delimiter, after, max_keys, with_owner)
-    if page.truncated:
-        repo.read_ahead_objects(bucket, prefix, page.last, max_keys + 1, with_owner=with_owner)
-    return page
-
-
-async def _page(
-    repo: S3Repository, bucket: str, prefix: str, delimiter: str, after: str, max_keys: int, with_owner: bool
-) -> Page:
     page = Page()
     if max_keys == 0:
         return page
     if not delimiter:
         # Every key is an entry: one read of one more than a page tells whether there are more.
         batch = await repo.list_objects(bucket, prefix, after, max_keys + 1, with_owner=with_owner)
-        page.truncated = len(batch) > max_keys
         page.objects = batch[:max_keys]
         if page.objects:
             page.last = page.objects[-1].key
+        if len(batch) > max_keys:
+            page.truncated = True
+            repo.read_ahead_objects(bucket, prefix, page.last, max_keys + 1, with_owner=with_owner)
         return page
     position = after
     while True:
@@ -84,6 +77,7 @@ async def _page(
                 break
             if len(page.objects) + len(page.prefixes) == max_keys:
                 page.truncated = True
+                repo.read_ahead_objects(bucket, prefix, page.last, max_keys + 1, with_owner=with_owner)
                 return page
             if common is None:
                 page.objects.append(record)

@@ -51,31 +51,6 @@ async def list_version_page(
 ) -> VersionPage:
     """One page of at most ``limit`` versions, delete markers and common prefixes. A truncated
     page starts the store's first read of the next page (see :func:`listing.list_page`)."""
-    page = await _version_page(repo, bucket, prefix, delimiter, key_marker, version_marker, limit)
-    if page.truncated:
-        next_key, next_version = _start(prefix, delimiter, page.next_key, page.next_version or "")
-        repo.read_ahead_versions(bucket, prefix, next_key, next_version, limit + 1)
-    return page
-
-
-def _start(prefix: str, delimiter: str, key_marker: str, version_marker: str) -> tuple[str, str]:
-    """Where a page's first read starts: keys under the marker's own common prefix were shown as
-    that prefix already."""
-    rolled = _common_prefix(key_marker, prefix, delimiter) if key_marker.startswith(prefix) else None
-    if rolled is not None:
-        return rolled + listing.PAST_EVERYTHING, ""
-    return key_marker, version_marker
-
-
-async def _version_page(
-    repo: S3Repository,
-    bucket: str,
-    prefix: str,
-    delimiter: str,
-    key_marker: str,
-    version_marker: str,
-    limit: int,
-) -> VersionPage:
     page = VersionPage()
     if limit == 0:
         return page
@@ -92,6 +67,8 @@ async def _version_page(
         for entry in batch:
             if len(page.entries) + len(page.prefixes) == limit:
                 page.truncated = True
+                next_key, next_version = _start(prefix, delimiter, page.next_key, page.next_version or "")
+                repo.read_ahead_versions(bucket, prefix, next_key, next_version, limit + 1)
                 return page
             common = _common_prefix(entry.key, prefix, delimiter)
             if common is None:
@@ -106,6 +83,15 @@ async def _version_page(
         else:
             if len(batch) < wanted:
                 return page
+
+
+def _start(prefix: str, delimiter: str, key_marker: str, version_marker: str) -> tuple[str, str]:
+    """Where a page's first read starts: keys under the marker's own common prefix were shown as
+    that prefix already."""
+    rolled = _common_prefix(key_marker, prefix, delimiter) if key_marker.startswith(prefix) else None
+    if rolled is not None:
+        return rolled + listing.PAST_EVERYTHING, ""
+    return key_marker, version_marker
 
 
 @dataclass(slots=True)
