@@ -244,7 +244,7 @@ class SealedReader(ReaderBody):
         if not self._segments:
             return False
         part, offset, length = self._segments.popleft()
-        self._file = self._blobs.open_blocking(part.blob_id)
+        self._file = self._blobs.open_blocking(part.blob_id, length)
         header = bytes(self._file.read(0, crypto.HEADER_SIZE))
         self._cipher = crypto.opener(header, self._keyring, self._customer)
         self._size = part.size

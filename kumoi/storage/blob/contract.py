@@ -103,8 +103,9 @@ class BlobStore(Protocol):
         sealed blob is decrypted by its reader)."""
         ...
 
-    def open_blocking(self, blob_id: str) -> BlobReader:
-        """A reader of the blob's raw file bytes, for code already on a worker thread."""
+    def open_blocking(self, blob_id: str, span: int) -> BlobReader:
+        """A reader of the blob's raw file bytes, for code already on a worker thread that will
+        read about ``span`` of them."""
         ...
 
     async def delete(self, blob_id: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import hashlib
 import os
 import random
@@ -359,3 +360,22 @@ def test_split_cuts_pieces_at_any_byte(pieces: list[bytes], draw: st.DataObject)
     assert b"".join(head) == whole[:at]
     assert b"".join(tail) == whole[at:]
     assert all(memoryview(piece).nbytes for piece in head + tail)
+
+
+@pytest.mark.parametrize("span", [65_536, FLUSH_SIZE, FLUSH_SIZE + 1, 3 * FLUSH_SIZE])
+def test_only_large_reads_skip_the_page_cache(tmp_path: Path, span: int) -> None:
+    """Reads of over FLUSH_SIZE bytes of a blob written with O_DIRECT use it too; smaller ones
+    (ranges asked for again and again) go through the page cache. Both read the same bytes."""
+    data = os.urandom(3 * FLUSH_SIZE + 5)
+
+    async def body(store: LocalBlobStore) -> None:
+        info = await store.write_stream(BytesBody(data))
+        reader = store.open_blocking(info.blob_id, span)
+        try:
+            direct = bool(fcntl.fcntl(reader.fd, fcntl.F_GETFL) & os.O_DIRECT)
+            assert direct == (store.direct and span > FLUSH_SIZE)
+            assert bytes(reader.read(1000, span)) == data[1000 : 1000 + span]
+        finally:
+            reader.close()
+
+    run(tmp_path, body)
