@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kumoi.core.clock import Clock
 from kumoi.storage.meta.contract import BucketRecord, ObjectRecord
@@ -74,3 +79,45 @@ def test_callers_get_lists_of_their_own(tmp_path: Path) -> None:
         assert [record.key for record in await store.s3.list_objects("bkt")] == ["a"]
 
     _run(tmp_path, body)
+
+
+_KEYS = st.sampled_from(["a", "b", "c", "d", "e", "f"])
+_STEPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("put"), _KEYS, st.integers(1, 9)),
+        st.tuples(st.just("delete"), _KEYS, st.just(0)),
+        st.tuples(st.just("page"), st.sampled_from(["", "a", "b", "c", "d", "e"]), st.integers(1, 3)),
+        st.tuples(st.just("settle"), st.just(""), st.just(0)),
+    ),
+    max_size=25,
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=_STEPS)
+def test_pages_always_show_the_store_as_it_is(
+    tmp_path_factory: pytest.TempPathFactory, steps: list[Any]
+) -> None:
+    """Writes, pages that read the next page ahead (as the S3 listing does) and pauses that let
+    those reads finish, in any order: every page lists exactly what a fresh read would."""
+    path = tmp_path_factory.mktemp("ahead")
+
+    async def body(store: SqliteMetadataStore) -> None:
+        model: dict[str, int] = {}
+        for op, key, number in steps:
+            if op == "put":
+                await store.s3.put_object(_object(key, size=number))
+                model[key] = number
+            elif op == "delete":
+                await store.s3.delete_object("bkt", key)
+                model.pop(key, None)
+            elif op == "settle":
+                await asyncio.sleep(0.01)
+            else:
+                page = await store.s3.list_objects("bkt", "", key, number + 1)
+                expected = sorted((name, size) for name, size in model.items() if name > key)[: number + 1]
+                assert [(record.key, record.size) for record in page] == expected
+                if len(page) > number:
+                    store.s3.read_ahead_objects("bkt", "", page[number - 1].key, number + 1)
+
+    _run(path, body)
