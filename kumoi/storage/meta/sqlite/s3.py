@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import json
+import operator
 import sqlite3
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
@@ -190,13 +191,17 @@ def _versions_read(
     return ("versions", bucket, prefix, key_marker, version_marker, limit), job
 
 
-#: What a listed record costs in memory besides its text: the tuple, the str, int and float
-#: objects (measured: 355 bytes a record of a 1,000-key page, 66 of them text).
-_LISTED_RECORD_OVERHEAD = 300
+#: What a listed record costs in memory besides its key: the tuple, its ETag, checksum names,
+#: blob id and the other values (measured: 355 bytes a record of a 1,000-key page of 12-byte
+#: keys, inline objects; a blob id adds 81).
+_LISTED_RECORD_COST = 440
+_key_of = operator.itemgetter(0)
 
 
 def _listing_size(records: tuple[ListedObject, ...] | tuple[ListedVersion, ...]) -> int:
-    return _rows_size(records) + _LISTED_RECORD_OVERHEAD * len(records)
+    """What keeping a page costs, roughly: summing every value's length cost 0.46 ms a page on
+    the event loop, the keys alone 0.03 ms."""
+    return sum(map(len, map(_key_of, records))) + _LISTED_RECORD_COST * len(records)
 
 
 def _rows_size(rows: tuple[Any, ...]) -> int:
