@@ -3,8 +3,11 @@ every row and value, and leaves the bytes last."""
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from typing import Any
+
+import pytest
 
 from kumoi.storage.meta.sqlite.schema import MIGRATIONS, migrate
 
@@ -62,3 +65,16 @@ def test_every_row_and_value_survives_and_the_bytes_come_last() -> None:
         [("b", "k3", 0, 1, '"e3"', 3.0, "{}")],
     )
     assert conn.execute("SELECT max(seq) FROM object_versions").fetchone()[0] == 10
+
+
+def test_an_upgrade_is_logged_and_a_new_file_is_not(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="kumoi.storage")
+    fresh = sqlite3.connect(":memory:", isolation_level=None)
+    migrate(fresh)
+    assert caplog.messages == []
+    older = sqlite3.connect(":memory:", isolation_level=None)
+    migrate(older, MIGRATIONS[:STEP])
+    migrate(older)
+    versions = f"from version {STEP} to {len(MIGRATIONS)}"
+    assert caplog.messages[0] == f"upgrading the metadata schema {versions}"
+    assert caplog.messages[1].startswith(f"metadata schema upgraded {versions} in ")

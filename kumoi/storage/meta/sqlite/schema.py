@@ -15,8 +15,12 @@ it increases monotonically, hence per queue too.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
+import time
 from collections.abc import Sequence
+
+log = logging.getLogger("kumoi.storage")
 
 #: One migration: the statements that take the schema from version ``n`` to ``n + 1``.
 Migration = tuple[str, ...]
@@ -323,14 +327,27 @@ def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration] = MIGRATIO
     ``conn`` must be in autocommit mode (``isolation_level=None``). The version is read inside
     each step's write transaction, so two processes starting at once do not both apply a step.
     """
+    started, first = time.monotonic(), None
     while True:
         conn.execute("BEGIN IMMEDIATE")
         try:
             version = schema_version(conn)
             if version > len(migrations):
                 raise SchemaTooNew(f"schema version {version} is newer than this kumoi ({len(migrations)})")
+            if first is None:
+                first = version
+                if 0 < version < len(migrations):
+                    # A step may rewrite a whole table: say why start-up waits on a large store.
+                    log.info("upgrading the metadata schema from version %d to %d", version, len(migrations))
             if version == len(migrations):
                 conn.execute("COMMIT")
+                if 0 < first < version:
+                    log.info(
+                        "metadata schema upgraded from version %d to %d in %.1f s",
+                        first,
+                        version,
+                        time.monotonic() - started,
+                    )
                 return version
             for statement in migrations[version]:
                 conn.execute(statement)
