@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from kumoi import __version__
 from kumoi.config import load_settings, setting_docs
-
-_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def _comma_list(value: str) -> tuple[str, ...]:
@@ -90,6 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _serve(options: dict[str, object]) -> int:
     from kumoi.runtime.app import StartupError
+    from kumoi.runtime.logs import configure as configure_logging
     from kumoi.runtime.serve import run
 
     try:
@@ -97,7 +95,7 @@ def _serve(options: dict[str, object]) -> int:
     except ValueError as exc:
         print(f"kumoi: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level.upper(), format=_LOG_FORMAT)
+    configure_logging(settings.log_level)
     try:
         run(settings)
     except StartupError as exc:

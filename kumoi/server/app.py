@@ -24,11 +24,11 @@ from kumoi.core.ids import unique_hex, unique_uuid
 from kumoi.core.streams import MAX_DOCUMENT_BODY, BodyTooLarge, read_limited
 from kumoi.protocol.base import DecodedRequest, ServiceCodec
 from kumoi.protocol.xml import XmlWriter
+from kumoi.server import access_log
 from kumoi.server.dispatch import ServiceBinding
 from kumoi.server.internal import InternalEndpoints
 from kumoi.server.route import HostPolicy, Router, RoutingInfo
 
-access_log = logging.getLogger("kumoi.access")
 log = logging.getLogger("kumoi.server")
 
 AuthFamily = Literal["s3", "query", "json"]
@@ -65,9 +65,8 @@ class Application:
     async def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
         outcome = await self._handle(request)
-        if access_log.isEnabledFor(logging.INFO):
-            access_log.info(
-                "%s %s %s %s %d %.1fms %s",
+        if access_log.enabled():
+            access_log.log_request(
                 request.remote_addr,
                 request.method,
                 outcome.service,

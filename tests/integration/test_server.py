@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -95,6 +96,21 @@ def test_sigterm_lets_in_flight_requests_finish(tmp_path: Path) -> None:
     log = server.log()
     assert "kumoi stopped" in log
     assert "sqs ReceiveMessage 200" in log
+
+
+def test_access_lines_reach_the_log_while_the_server_runs(server: ServerProcess) -> None:
+    """Lines are written in batches, off the event loop, but within moments and whole."""
+    request_id = server.client("s3").list_buckets()["ResponseMetadata"]["RequestId"]
+    deadline = time.monotonic() + 10
+    while request_id not in server.log():
+        assert time.monotonic() < deadline, server.log()[-2000:]
+        time.sleep(0.02)
+    line = next(line for line in server.log().splitlines() if request_id in line)
+    assert re.fullmatch(
+        rf"\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d,\d{{3}} INFO kumoi.access: 127.0.0.1 GET s3 ListBuckets 200 "
+        rf"\d+\.\dms {request_id}",
+        line,
+    )
 
 
 def test_aws_cli(server: ServerProcess, cli_env: dict[str, str], tmp_path: Path) -> None:
