@@ -38,9 +38,11 @@ class _Direct:
         if second != self._second:
             self._second = second
             self._stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(second))
-        millis = int((when - second) * 1000)
-        line = f"{self._stamp},{millis:03d} INFO kumoi.access: {_MESSAGE % fields}\n"
-        self._handler.write_line(line)
+        remote, method, service, operation, status, elapsed_ms, request_id = fields
+        self._handler.write_line(
+            f"{self._stamp},{int((when - second) * 1000):03d} INFO kumoi.access: {remote} {method} {service} "
+            f"{operation} {status:d} {elapsed_ms:.1f}ms {request_id}\n"
+        )
 
 
 _direct: _Direct | None = None

@@ -39,6 +39,7 @@ class _Outcome(NamedTuple):
     response: HttpResponse
     service: str
     operation: str
+    request_id: str
 
 
 class Application:
@@ -73,7 +74,7 @@ class Application:
                 outcome.operation or request.path,
                 outcome.response.status,
                 (time.perf_counter() - started) * 1000,
-                _request_id_of(outcome.response),
+                outcome.request_id,
             )
         return outcome.response
 
@@ -86,13 +87,15 @@ class Application:
                 log.exception("internal endpoint %s failed (request id %s)", request.path, request_id)
                 response = _plain_error(internal_error(request_id), request_id)
             if response is not None:
-                return _Outcome(response, "-", "")
+                return _Outcome(response, "-", "", _request_id_of(response))
         if not self._hosts.allows(request.host):
-            return _Outcome(_host_refused(request.host), "-", "")
+            refusal = _host_refused(request.host)
+            return _Outcome(refusal, "-", "", _request_id_of(refusal))
         try:
             routing = self._router.route_without_form(request) or await self._route_by_form(request)
         except ServiceError as error:
-            return _Outcome(_plain_error(error, _new_request_id("json")), "-", "")
+            request_id = _new_request_id("json")
+            return _Outcome(_plain_error(error, request_id), "-", "", request_id)
         binding = self._services[routing.service]
         codec = binding.codecs[routing.protocol]
         request_id = _new_request_id(routing.protocol)
@@ -145,7 +148,7 @@ class Application:
                 await binding.after(request, response, context)
             except Exception:
                 log.exception("response hook of %s failed (request id %s)", binding.name, request_id)
-        return _Outcome(response, binding.name, operation)
+        return _Outcome(response, binding.name, operation, request_id)
 
     async def _anonymous(
         self, request: HttpRequest, failure: AuthFailure, binding: ServiceBinding, codec: ServiceCodec
