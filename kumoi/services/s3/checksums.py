@@ -22,6 +22,8 @@ MEMBERS = {
     "sha1": "ChecksumSHA1",
     "sha256": "ChecksumSHA256",
 }
+#: Bytes of each algorithm's digest (a sent value of another length is not one of its checksums).
+DIGEST_SIZES = {"crc32": 4, "crc32c": 4, "crc64nvme": 8, "sha1": 20, "sha256": 32}
 DEFAULT_ALGORITHM = "crc64nvme"
 _TRAILER_NAMES = {f"x-amz-checksum-{alg}": alg for alg in MEMBERS}
 
@@ -30,6 +32,35 @@ def trailer_algorithms(body: BodyStream) -> list[str]:
     """The algorithms an aws-chunked body declares in ``x-amz-trailer`` (values at its end)."""
     names: tuple[str, ...] = getattr(body, "declared_trailers", ())
     return [algorithm for name in names if (algorithm := _TRAILER_NAMES.get(name.lower())) is not None]
+
+
+def check_sent(request: Mapping[str, Any], trailer: Sequence[str]) -> list[str]:
+    """The algorithms whose checksum a write sends (in a header or named in ``trailer``), checked
+    as S3 checks them: one at most, each header a well-formed digest, and the SDK's
+    ``x-amz-sdk-checksum-algorithm`` naming the same algorithm."""
+    headers = [algorithm for algorithm, member in MEMBERS.items() if member in request]
+    if len(headers) > 1:
+        raise ServiceError(
+            "InvalidRequest",
+            "Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.",
+        )
+    if len(headers) + len(trailer) > 1:
+        raise ServiceError("InvalidRequest", "Expecting a single x-amz-checksum- header")
+    for algorithm in headers:
+        if _digest_size(str(request[MEMBERS[algorithm]])) != DIGEST_SIZES[algorithm]:
+            raise ServiceError("InvalidRequest", f"Value for x-amz-checksum-{algorithm} header is invalid.")
+    sent = headers or list(trailer)
+    declared = request.get("ChecksumAlgorithm")
+    if isinstance(declared, str) and sent and sent != [declared.lower()]:
+        raise ServiceError("InvalidRequest", "Value for x-amz-sdk-checksum-algorithm header is invalid.")
+    return sent
+
+
+def _digest_size(value: str) -> int:
+    try:
+        return len(base64.b64decode(value, validate=True))
+    except (binascii.Error, ValueError):
+        return -1
 
 
 def requested(

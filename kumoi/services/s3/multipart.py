@@ -71,6 +71,24 @@ _COPY_RANGE_FORM = (
 )
 
 
+def _check_part_checksum_type(upload: UploadRecord, sent: list[str]) -> None:
+    """A part of an upload created with a checksum algorithm carries that algorithm's checksum
+    (``sent``: the one it carries, if any), as S3 requires; a part of a full-object upload may
+    carry none. The parts of an upload created without one are not checked: S3 gives those the
+    default algorithm, and the SDKs send their own default (CRC32) with every part."""
+    if not upload.attrs.get("Declared"):
+        return
+    expected = upload.attrs["Algorithm"]
+    if sent == [expected]:
+        return
+    if not sent and upload.attrs["ChecksumType"] == mpu_checksums.FULL_OBJECT:
+        return
+    actual = sent[0] if sent else "null"
+    raise errors.invalid_request(
+        f"Checksum Type mismatch occurred, expected checksum Type: {expected}, actual checksum Type: {actual}"
+    )
+
+
 def _new_upload_id() -> str:
     return secrets.token_urlsafe(48)
 
@@ -127,9 +145,9 @@ class MultipartOperations(CopyOperations):
             )
         if size > MAX_PART_SIZE:
             raise errors.entity_too_large(size, MAX_PART_SIZE)
-        algorithms = checksums.requested(
-            request, checksums.trailer_algorithms(body), upload.attrs["Algorithm"]
-        )
+        trailer = checksums.trailer_algorithms(body)
+        _check_part_checksum_type(upload, checksums.check_sent(request, trailer))
+        algorithms = checksums.requested(request, trailer, upload.attrs["Algorithm"])
         sealer = self._part_sealer(upload, request)
         info = await self.write_body(body, size, algorithms, sealer)
         try:

@@ -47,7 +47,9 @@ class ObjectOperations(VersionedDeletes):
             raise errors.entity_too_large(size, MAX_PUT_SIZE)
         condition = conditions.write_condition(request)
         tags = tagging.from_header(request["Tagging"]) if "Tagging" in request else None
-        algorithms = checksums.requested(request, checksums.trailer_algorithms(body))
+        trailer = checksums.trailer_algorithms(body)
+        checksums.check_sent(request, trailer)
+        algorithms = checksums.requested(request, trailer)
         # Validate everything the request says before reading its body.
         object_attrs(request, {}, ctx.account_id, tags)
         lock = object_lock.write_attrs(bucket, request, self._clock.now())

@@ -21,8 +21,12 @@ def _upload(
 ) -> tuple[str, list[dict[str, Any]]]:
     upload_id = s3.create_multipart_upload(Bucket=bucket, Key=key, **create)["UploadId"]
     done = []
+    # Parts carry the upload's algorithm, as S3 requires (without it, boto3 would send CRC32).
+    algorithm = {"ChecksumAlgorithm": create["ChecksumAlgorithm"]} if "ChecksumAlgorithm" in create else {}
     for number, data in enumerate(parts, start=1):
-        result = s3.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=data)
+        result = s3.upload_part(
+            Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=data, **algorithm
+        )
         entry = {"PartNumber": number, "ETag": result["ETag"]}
         entry.update({k: v for k, v in result.items() if k.startswith("Checksum")})
         done.append(entry)
