@@ -90,6 +90,14 @@ class Keyring:
         self.active = active
         self._keys = {key.key_id: key for key in (*others, active)}
         self.opened: dict[bytes, ChunkCipher] = {}
+        self._active_aead: AESGCM | None = None
+
+    def active_aead(self) -> AESGCM:
+        """The cipher of the active master key, made once: every new blob's data key is wrapped
+        with it."""
+        if self._active_aead is None:
+            self._active_aead = _aead(self.active.key)
+        return self._active_aead
 
     def get(self, key_id: bytes) -> MasterKey:
         try:
@@ -119,13 +127,17 @@ class Header:
         return cls(wrap, key_id, nonce, wrapped)
 
     def associated(self) -> bytes:
-        return MAGIC + bytes((VERSION, self.wrap)) + self.key_id
+        return _associated(self.wrap, self.key_id)
 
 
-def _wrap(wrap: int, key_id: bytes, wrapping_key: bytes, data_key: bytes) -> Header:
+def _associated(wrap: int, key_id: bytes) -> bytes:
+    """What a wrapped data key is bound to: the format, how it is wrapped, and by which key."""
+    return MAGIC + bytes((VERSION, wrap)) + key_id
+
+
+def _wrap(wrap: int, key_id: bytes, wrapping: AESGCM, data_key: bytes) -> Header:
     nonce = secret_bytes.token_bytes(NONCE_SIZE)
-    draft = Header(wrap, key_id, nonce, b"")
-    return Header(wrap, key_id, nonce, _aead(wrapping_key).encrypt(nonce, data_key, draft.associated()))
+    return Header(wrap, key_id, nonce, wrapping.encrypt(nonce, data_key, _associated(wrap, key_id)))
 
 
 def _unwrap(header: Header, wrapping_key: bytes) -> bytes:
@@ -140,9 +152,15 @@ def _unwrap(header: Header, wrapping_key: bytes) -> bytes:
 def _aead(key: bytes) -> AESGCM:
     # cryptography is imported at first use: its native module costs ~6 MiB a server that
     # stores nothing sealed would carry from start-up.
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    global _AESGCM
+    if _AESGCM is None:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-    return AESGCM(key)
+        _AESGCM = AESGCM
+    return _AESGCM(key)
+
+
+_AESGCM: type[AESGCM] | None = None
 
 
 class ChunkCipher:
@@ -290,14 +308,14 @@ def sealer_for_master(keyring: Keyring) -> ChunkCipher:
     """A cipher under a fresh data key wrapped by the active master key."""
     data_key = secret_bytes.token_bytes(KEY_SIZE)
     master = keyring.active
-    header = _wrap(WRAP_MASTER, master.key_id, master.key, data_key)
+    header = _wrap(WRAP_MASTER, master.key_id, keyring.active_aead(), data_key)
     return ChunkCipher(data_key, header.pack())
 
 
 def sealer_for_customer(customer_key: bytes) -> ChunkCipher:
     """A cipher under a fresh data key wrapped by an SSE-C key (which kumoi never stores)."""
     data_key = secret_bytes.token_bytes(KEY_SIZE)
-    return ChunkCipher(data_key, _wrap(WRAP_CUSTOMER, _NO_KEY_ID, customer_key, data_key).pack())
+    return ChunkCipher(data_key, _wrap(WRAP_CUSTOMER, _NO_KEY_ID, _aead(customer_key), data_key).pack())
 
 
 def opener(header_bytes: bytes, keyring: Keyring, customer_key: bytes | None = None) -> ChunkCipher:
@@ -340,7 +358,7 @@ def rewrap_header(header_bytes: bytes, keyring: Keyring) -> bytes | None:
         return None
     data_key = _unwrap(header, keyring.get(header.key_id).key)
     master = keyring.active
-    return _wrap(WRAP_MASTER, master.key_id, master.key, data_key).pack()
+    return _wrap(WRAP_MASTER, master.key_id, keyring.active_aead(), data_key).pack()
 
 
 def key_check(customer_key: bytes, salt: bytes | None = None) -> str:
