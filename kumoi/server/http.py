@@ -144,9 +144,7 @@ class _Connection(asyncio.Protocol):
         # uvloop's transports are duck-typed, not asyncio.Transport subclasses.
         self._transport = cast(asyncio.Transport, transport)
         self._transport.set_write_buffer_limits(high=self._limits.write_high_water)
-        sock = transport.get_extra_info("socket")
-        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        # No TCP_NODELAY here: asyncio's and uvloop's TCP transports set it on every connection.
         peer = transport.get_extra_info("peername")
         self._remote = peer[0] if isinstance(peer, tuple) else ""
         self._server.connection_opened(self)
