@@ -23,7 +23,9 @@ ALGORITHMS = ("crc32", "crc32c", "crc64nvme", "sha1", "sha256")
 HEADER_PREFIX = "x-amz-checksum-"
 
 #: CRC algorithms by name: their digest width in bytes.
-_CRC_WIDTHS = {"crc32": 4, "crc32c": 4, "crc64nvme": 8}
+CRC_WIDTHS = {"crc32": 4, "crc32c": 4, "crc64nvme": 8}
+#: Bytes of every algorithm's digest.
+DIGEST_SIZES = {**CRC_WIDTHS, "sha1": 20, "sha256": 32}
 _CRCS: dict[str, Callable[[bytes, int], int]] = {"crc32": zlib.crc32}
 _HASHES = {"sha1": hashlib.sha1, "sha256": hashlib.sha256}
 
@@ -40,9 +42,9 @@ class Checksum:
     def __init__(self, algorithm: str) -> None:
         self.algorithm = algorithm
         self._value = 0
-        if algorithm in _CRC_WIDTHS:
+        if algorithm in CRC_WIDTHS:
             self._crc: Callable[[bytes, int], int] | None = _CRCS.get(algorithm) or _crc(algorithm)
-            self._width = _CRC_WIDTHS[algorithm]
+            self._width = CRC_WIDTHS[algorithm]
             self._hash = None
         elif algorithm in _HASHES:
             self._crc = None

@@ -22,6 +22,4 @@ def configure(level: str) -> None:
     handler = BatchedStreamHandler()
     handler.setFormatter(logging.Formatter(access_log.LOG_FORMAT))
     logging.basicConfig(level=level.upper(), handlers=[handler])
-    access_log.direct_to(
-        handler if logging.getLogger(access_log.access_log.name).isEnabledFor(logging.INFO) else None
-    )
+    access_log.direct_to(handler if access_log.access_log.isEnabledFor(logging.INFO) else None)

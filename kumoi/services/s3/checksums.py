@@ -12,6 +12,7 @@ import binascii
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from kumoi.core.checksums import DIGEST_SIZES
 from kumoi.core.errors import ServiceError
 from kumoi.core.streams import BodyStream
 
@@ -22,8 +23,6 @@ MEMBERS = {
     "sha1": "ChecksumSHA1",
     "sha256": "ChecksumSHA256",
 }
-#: Bytes of each algorithm's digest (a sent value of another length is not one of its checksums).
-DIGEST_SIZES = {"crc32": 4, "crc32c": 4, "crc64nvme": 8, "sha1": 20, "sha256": 32}
 DEFAULT_ALGORITHM = "crc64nvme"
 _TRAILER_NAMES = {f"x-amz-checksum-{alg}": alg for alg in MEMBERS}
 

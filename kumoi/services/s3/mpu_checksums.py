@@ -13,14 +13,13 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable, Sequence
 
-from kumoi.core.checksums import Checksum
+from kumoi.core.checksums import CRC_WIDTHS, Checksum
 from kumoi.core.errors import ServiceError
 
 COMPOSITE = "COMPOSITE"
 FULL_OBJECT = "FULL_OBJECT"
 _FULL_OBJECT_ALGORITHMS = frozenset({"crc32", "crc32c", "crc64nvme"})
 _COMPOSITE_ALGORITHMS = frozenset({"crc32", "crc32c", "sha1", "sha256"})
-_WIDTHS = {"crc32": 4, "crc32c": 4, "crc64nvme": 8}
 
 
 def checksum_type(algorithm: str, requested: str | None) -> str:
@@ -46,7 +45,7 @@ def composite(algorithm: str, part_checksums: Sequence[str]) -> str:
 
 def full_object(algorithm: str, parts: Sequence[tuple[str, int]]) -> str:
     """Combine the parts' base64 CRCs (with their sizes) into the whole object's CRC."""
-    combine, width = _combine(algorithm), _WIDTHS[algorithm]
+    combine, width = _combine(algorithm), CRC_WIDTHS[algorithm]
     total = 0
     for index, (value, size) in enumerate(parts):
         crc = int.from_bytes(base64.b64decode(value), "big")
