@@ -144,3 +144,35 @@ def test_cursors_from_write_jobs_stay_on_the_writer_thread(tmp_path: Path) -> No
         assert await db.read(lambda conn: conn.execute("SELECT count(*) FROM t").fetchone()[0]) == 200
 
     _run(tmp_path / "c.db", body)
+
+
+def _fail_midway(conn: sqlite3.Connection) -> None:
+    """A job that raises while a cursor of its own is still part-way through its rows."""
+    rows = conn.execute("SELECT v FROM t")
+    rows.fetchone()
+    raise LookupError("failed part-way through a query")
+
+
+def test_a_failed_job_leaves_no_query_open(tmp_path: Path) -> None:
+    """A job's exception outlives the job (the caller keeps it, or it sits in a reference cycle
+    until a collection), and with it the job's frames. A cursor still open in them would hold its
+    connection's read snapshot, so that reader would answer from the past, and the writer's would
+    be reset later on the event loop thread."""
+
+    async def main() -> None:
+        db = Database(tmp_path / "f.db", STEPS, readers=1)
+        await db.start()
+        try:
+            await db.write(lambda conn: conn.executemany("INSERT INTO t (v) VALUES (?)", [("a",), ("b",)]))
+            kept: list[BaseException] = []
+            for run in (db.read, db.write):
+                with pytest.raises(LookupError) as raised:
+                    await run(_fail_midway)
+                kept.append(raised.value)
+                await db.write(lambda conn: conn.execute("INSERT INTO t (v) VALUES ('c')"))
+            count = await db.read(lambda conn: conn.execute("SELECT count(*) FROM t").fetchone()[0])
+            assert count == 4, "the reader sees every commit made after its failed job"
+        finally:
+            await db.close()
+
+    asyncio.run(main())

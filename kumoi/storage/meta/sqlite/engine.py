@@ -41,6 +41,7 @@ import contextlib
 import queue
 import sqlite3
 import threading
+import traceback
 from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -345,6 +346,7 @@ class Database:
                         conn = self._connect(readonly=True)
                     value = fn(conn)
                 except BaseException as error:  # handed to the awaiting coroutine, as an executor does
+                    _drop_locals(error)
                     exc = error
                 with contextlib.suppress(RuntimeError):  # the loop closed meanwhile: nobody waits
                     loop.call_soon_threadsafe(_resolve_one, fut, exc, value)
@@ -397,6 +399,7 @@ class Database:
                 try:
                     value = fn(conn)
                 except Exception as exc:
+                    _drop_locals(exc)
                     conn.execute("ROLLBACK TO job")
                     conn.execute("RELEASE job")
                     outcomes.append((fut, exc, None))
@@ -428,6 +431,26 @@ class Database:
         for loop, results in by_loop.items():
             if not loop.is_closed():
                 loop.call_soon_threadsafe(_resolve, results)
+
+
+def _drop_locals(error: BaseException) -> None:
+    """Clear the variables of the finished frames ``error`` carries, on this thread, now.
+
+    The exception outlives the job (its caller keeps it, or a reference cycle does until a
+    collection), and with it the job's frames. A cursor left part-way through its rows in one
+    of them keeps its statement running, and so its connection's read snapshot: a reader would
+    answer from that moment on until the cursor dies, and the cursor would then be reset on the
+    event loop thread, while this thread may be running the same cached statement.
+    """
+    pending: list[BaseException | None] = [error]
+    seen: set[int] = set()
+    while pending:
+        exc = pending.pop()
+        if exc is None or id(exc) in seen:
+            continue
+        seen.add(id(exc))
+        traceback.clear_frames(exc.__traceback__)
+        pending += (exc.__cause__, exc.__context__)
 
 
 def _finish_start(ready: asyncio.Future[None]) -> None:
