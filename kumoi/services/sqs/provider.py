@@ -486,9 +486,10 @@ class SqsProvider:
                 )
                 if redrive is not None:
                     self._waiters.notify(redrive.dead_letter_queue_id)
-                now = self._clock.now()
-                if claimed or now >= deadline or waiter is None:
+                if claimed or self._clock.now() >= deadline or waiter is None:
                     break
+                # Asked as of the moment the receive looked: a message that became visible while
+                # it ran (a slow commit) is then due at once, instead of missed until the deadline.
                 next_visible = await self._repo.next_visible_at(queue_id, now)
             except BaseException:
                 if waiter is not None:
@@ -497,7 +498,8 @@ class SqsProvider:
             until = deadline if next_visible is None else min(deadline, next_visible)
             if not fifo:
                 self._waiters.arm(waiter, limit, visibility)
-            handed = await self._waiters.wait(queue_id, waiter, max(until - now, MIN_POLL_SLEEP))
+            pause = max(until - self._clock.now(), MIN_POLL_SLEEP)
+            handed = await self._waiters.wait(queue_id, waiter, pause)
             if handed:
                 claimed = handed
                 break
