@@ -25,17 +25,12 @@ import hashlib
 from collections.abc import Mapping
 
 from kumoi.auth.errors import content_sha256_mismatch
-from kumoi.core.checksums import Checksum
+from kumoi.core.checksums import HOLD_GIL_LIMIT, Checksum, pieces_holding_gil
 from kumoi.core.errors import ServiceError
 from kumoi.core.streams import DEFAULT_CHUNK, BodyStream, PayloadCheck
 
 #: Bytes collected before they are hashed on a worker thread.
 HASH_BATCH = 1 << 20
-#: hashlib releases the GIL for updates of this many bytes or more (CPython's HASHLIB_GIL_MINSIZE).
-GIL_RELEASE_SIZE = 2048
-#: Up to this many bytes the loop hashes holding the GIL (about 0.15 ms of SHA-256); more is worth
-#: letting other threads run meanwhile.
-HOLD_GIL_LIMIT = 64 * 1024
 
 
 def _update(digest: hashlib._Hash, chunks: list[bytes]) -> None:
@@ -49,14 +44,9 @@ def update_on_loop(digest: hashlib._Hash, chunks: list[bytes], size: int) -> Non
     if size > HOLD_GIL_LIMIT:
         _update(digest, chunks)
         return
-    step = GIL_RELEASE_SIZE - 1
     for chunk in chunks:
-        if len(chunk) < GIL_RELEASE_SIZE:
-            digest.update(chunk)
-            continue
-        view = memoryview(chunk)
-        for start in range(0, len(view), step):
-            digest.update(view[start : start + step])
+        for piece in pieces_holding_gil(chunk):
+            digest.update(piece)
 
 
 class _Sha256Check:

@@ -28,6 +28,22 @@ CRC_WIDTHS = {"crc32": 4, "crc32c": 4, "crc64nvme": 8}
 DIGEST_SIZES = {**CRC_WIDTHS, "sha1": 20, "sha256": 32}
 _CRCS: dict[str, Callable[[bytes, int], int]] = {"crc32": zlib.crc32}
 _HASHES = {"sha1": hashlib.sha1, "sha256": hashlib.sha256}
+#: hashlib releases the GIL for updates of this many bytes or more (CPython's HASHLIB_GIL_MINSIZE),
+#: and for every update of that object after one.
+GIL_RELEASE_SIZE = 2048
+#: Up to this many bytes the event loop hashes holding the GIL (about 0.15 ms of SHA-256). A GIL
+#: given up under load is taken by another thread (the metadata store's writer) and the loop then
+#: waits to get it back, a context switch each way: that costs more than hashing a few KiB, and
+#: larger inputs take long enough to hash for the handoff to pay.
+HOLD_GIL_LIMIT = 64 * 1024
+
+
+def pieces_holding_gil(data: bytes) -> list[bytes] | list[memoryview]:
+    """``data`` in pieces that hashlib hashes without releasing the GIL."""
+    if len(data) < GIL_RELEASE_SIZE:
+        return [data]
+    view, step = memoryview(data), GIL_RELEASE_SIZE - 1
+    return [view[start : start + step] for start in range(0, len(data), step)]
 
 
 class UnknownChecksum(ValueError):
@@ -106,6 +122,16 @@ class Digests:
     def update(self, data: bytes) -> None:
         for update in self._updates:
             update(data)
+
+    def update_on_loop(self, data: bytes) -> None:
+        """:meth:`update` from the event loop: up to :data:`HOLD_GIL_LIMIT` bytes are hashed
+        without giving up the GIL."""
+        if len(data) > HOLD_GIL_LIMIT:
+            self.update(data)
+            return
+        for piece in pieces_holding_gil(data):
+            for update in self._updates:
+                update(piece)  # type: ignore[arg-type]  # every digest reads any buffer
 
     def md5(self) -> bytes:
         return self._md5.digest()

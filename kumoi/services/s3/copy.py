@@ -187,7 +187,7 @@ class CopyOperations(ObjectOperations):
         if source.size <= INLINE_MAX:
             data = b"".join([chunk async for chunk in chunks])
             digests = Digests(algorithms)
-            digests.update(data)
+            digests.update_on_loop(data)
             stored = checksums.verify(digests.checksums(), {})
             inline = data if sealer is None else sealer.seal_all(data)
             return ObjectRecord(bucket, key, source.size, etag_of(digests.md5()), now, inline=inline), stored

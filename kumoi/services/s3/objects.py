@@ -60,7 +60,7 @@ class ObjectOperations(VersionedDeletes):
         if size <= INLINE_MAX:
             data = await read_all(body, size)
             digests = Digests(algorithms)
-            digests.update(data)
+            digests.update_on_loop(data)
             md5 = digests.md5()
             stored = _verified(request, body, md5, digests.checksums())
             inline = data if sealer is None else sealer.seal_all(data)

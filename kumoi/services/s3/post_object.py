@@ -117,7 +117,7 @@ class PostObjectOperations(ObjectOperations):
             _check_minimum(size, limit.minimum)
             data = b"".join(buffered)
             digests = Digests(algorithms)
-            digests.update(data)
+            digests.update_on_loop(data)
             stored = checksums.verify(digests.checksums(), checksums.expected_values(members, {}))
             inline = data if sealer is None else sealer.seal_all(data)
             return ObjectRecord(bucket, key, size, etag_of(digests.md5()), now, inline=inline), stored

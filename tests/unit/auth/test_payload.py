@@ -9,7 +9,8 @@ import os
 
 import pytest
 
-from kumoi.auth.payload import HASH_BATCH, HOLD_GIL_LIMIT, Sha256VerifyingBody, update_on_loop
+from kumoi.auth.payload import HASH_BATCH, Sha256VerifyingBody, update_on_loop
+from kumoi.core.checksums import HOLD_GIL_LIMIT
 from kumoi.core.errors import ServiceError
 from kumoi.core.streams import BytesBody, defer_check
 
