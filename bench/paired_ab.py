@@ -112,8 +112,9 @@ def measure(server: ServerProcess, script: str, seconds: int, connections: int) 
 
 
 @contextmanager
-def tree_server(tree: Path, data_dir: Path) -> Iterator[ServerProcess]:
-    server = start_server(data_dir, args=("--log-level", "warning"), env={"PYTHONPATH": str(tree)})
+def tree_server(tree: Path, data_dir: Path, log_level: str) -> Iterator[ServerProcess]:
+    # Run from the tree: ``python -m`` puts the working directory ahead of PYTHONPATH.
+    server = start_server(data_dir, args=("--log-level", log_level), env={"PYTHONPATH": str(tree)}, cwd=tree)
     try:
         yield server
     finally:
@@ -157,6 +158,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--keys", type=int, default=200)
     parser.add_argument("--workloads", default="put,get")
+    parser.add_argument("--log-level", default="info", help="the servers' (info, the default, logs requests)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     workloads = args.workloads.split(",")
@@ -164,7 +166,8 @@ def main() -> None:
     runs: dict[str, dict[str, list[tuple[float, float]]]] = {w: {"base": [], "new": []} for w in workloads}
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         servers = {
-            name: stack.enter_context(tree_server(tree, Path(tmp) / name)) for name, tree in trees.items()
+            name: stack.enter_context(tree_server(tree, Path(tmp) / name, args.log_level))
+            for name, tree in trees.items()
         }
         scripts = {name: prepare(server, args.keys) for name, server in servers.items()}
         for name, server in servers.items():  # warm up both before anything counts

@@ -96,6 +96,7 @@ def start_server(
     port: int | None = None,
     args: tuple[str, ...] = (),
     env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
 ) -> ServerProcess:
     port = port or free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -107,6 +108,7 @@ def start_server(
             stdout=log_file,
             stderr=subprocess.STDOUT,
             env=environment,
+            cwd=cwd,
         )
     server = ServerProcess(process, port, data_dir, log_path)
     try:
