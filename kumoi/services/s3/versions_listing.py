@@ -6,11 +6,12 @@ and delete markers to ``DeleteMarkers`` (the SDKs read the two lists apart). A p
 delimiter, keys that share a common prefix collapse into one ``CommonPrefixes`` entry and the scan
 jumps past them (as :mod:`~kumoi.services.s3.listing` does), so a page costs a few index range
 scans whatever the number of versions. A version marker whose version was deleted since the last
-page resumes after its key.
+page resumes with its key's remaining versions (see :func:`_remaining_versions`).
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,13 +58,16 @@ async def list_version_page(
     key_marker, version_marker = _start(prefix, delimiter, key_marker, version_marker)
     while True:
         wanted = limit - len(page.entries) - len(page.prefixes) + 1
+        whole = True  # a batch shorter than asked for is the end of the listing
         try:
             batch = await repo.list_versions(bucket, prefix, key_marker, version_marker, wanted)
         except VersionMissing:
-            version_marker = ""
-            continue
+            batch = await _remaining_versions(repo, bucket, prefix, key_marker, wanted)
+            version_marker, whole = "", False
         if not batch:
-            return page
+            if whole:
+                return page
+            continue
         for entry in batch:
             if len(page.entries) + len(page.prefixes) == limit:
                 page.truncated = True
@@ -81,8 +85,22 @@ async def list_version_page(
             key_marker, version_marker = common + listing.PAST_EVERYTHING, ""
             break
         else:
-            if len(batch) < wanted:
+            if whole and len(batch) < wanted:
                 return page
+
+
+async def _remaining_versions(
+    repo: S3Repository, bucket: str, prefix: str, key: str, limit: int
+) -> list[ListedVersion]:
+    """The versions ``key`` still has, newest first: where a listing goes on when the version its
+    last page ended on was deleted since. S3 goes on with the versions that followed it, so a
+    client that deletes each page before asking for the next one sees every version; after a
+    deletion by someone else, versions of the key that were newer than the deleted one are shown
+    again."""
+    if not key.startswith(prefix):
+        return []
+    listed = await repo.list_versions(bucket, key, "", "", limit)
+    return list(itertools.takewhile(lambda entry: entry.key == key, listed))
 
 
 def _start(prefix: str, delimiter: str, key_marker: str, version_marker: str) -> tuple[str, str]:

@@ -128,3 +128,56 @@ def test_list_objects_hides_delete_markers(s3: Any, populated: tuple[str, list[A
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=name)["Contents"]]
     assert keys == sorted((k for k in KEYS if k != "c"), key=lambda k: k.encode())
     assert [o["Key"] for o in s3.list_objects(Bucket=name)["Contents"]] == keys
+
+
+@pytest.mark.parametrize("page_size", [1, 2, 4])
+def test_deleting_each_page_before_the_next_empties_the_bucket(s3: Any, page_size: int) -> None:
+    """How tools empty a versioned bucket (Terraform's force_destroy, cleanup scripts): list a page,
+    delete its versions, ask for the next page with the markers the deleted page returned. S3 goes
+    on after a deleted marker version with what followed it, so nothing is left behind."""
+    name = unique("vempty")
+    s3.create_bucket(Bucket=name)
+    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    for key in ("a", "b", "c"):
+        for _ in range(3):
+            s3.put_object(Bucket=name, Key=key, Body=b"v")
+    s3.delete_object(Bucket=name, Key="b")  # a delete marker on top of b's versions
+    markers: dict[str, str] = {}
+    deleted = 0
+    for _page in range(20):
+        page = s3.list_object_versions(Bucket=name, MaxKeys=page_size, **markers)
+        listed = page.get("Versions", []) + page.get("DeleteMarkers", [])
+        if listed:
+            objects = [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in listed]
+            assert not s3.delete_objects(Bucket=name, Delete={"Objects": objects}).get("Errors")
+            deleted += len(listed)
+        if not page["IsTruncated"]:
+            break
+        markers = {"KeyMarker": page["NextKeyMarker"], "VersionIdMarker": page["NextVersionIdMarker"]}
+    assert deleted == 10
+    remaining = s3.list_object_versions(Bucket=name)
+    assert not remaining.get("Versions") and not remaining.get("DeleteMarkers")
+    s3.delete_bucket(Bucket=name)
+
+
+def test_a_listing_goes_on_after_a_version_deleted_by_someone_else(s3: Any) -> None:
+    """The version a page ended on is deleted by another client: nothing after it is skipped.
+    (S3 shows only what followed the deleted version; kumoi shows all of the key's remaining
+    versions, so one newer than the deleted version can come again: it keeps no trace of where a
+    deleted version stood.)"""
+    name = unique("vgone")
+    s3.create_bucket(Bucket=name)
+    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    ids = {
+        key: [s3.put_object(Bucket=name, Key=key, Body=b"v")["VersionId"] for _ in range(3)] for key in "ab"
+    }
+    first = s3.list_object_versions(Bucket=name, MaxKeys=2)  # a's two newest versions
+    assert [v["VersionId"] for v in first["Versions"]] == [ids["a"][2], ids["a"][1]]
+    s3.delete_object(Bucket=name, Key="a", VersionId=ids["a"][1])
+    rest = s3.list_object_versions(
+        Bucket=name, KeyMarker=first["NextKeyMarker"], VersionIdMarker=first["NextVersionIdMarker"]
+    )
+    listed = [(v["Key"], v["VersionId"]) for v in rest["Versions"]]
+    after_deleted = [("a", ids["a"][0]), *[("b", version) for version in reversed(ids["b"])]]
+    assert listed[-len(after_deleted) :] == after_deleted
+    assert set(listed) - set(after_deleted) <= {("a", ids["a"][2])}
