@@ -10,13 +10,17 @@ never go back (``bucket.config["Versioning"]``). What a write does depends on th
 - Suspended: writes get the ``null`` version id, replacing the null version (wherever it is) and
   keeping the others; a DELETE adds a null delete marker.
 
-Version ids are 32 URL-safe random characters. A version id in a request that could never have
-been issued is an ``InvalidArgument`` (as S3 answers malformed ids); a well-formed one that names
-no version is ``NoSuchVersion``.
+Version ids are 32 URL-safe characters: base64 of a 2-byte tag, the write's time in microseconds
+(7 bytes) and 15 random bytes. The time lets a listing go on after a version that was deleted
+since its last page (:func:`written_at`); ids issued before it was there are random throughout. A
+version id in a request that could never have been issued is an ``InvalidArgument`` (as S3
+answers malformed ids); a well-formed one that names no version is ``NoSuchVersion``.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 import secrets
 from email.utils import formatdate
@@ -39,15 +43,35 @@ def status(bucket: BucketRecord) -> str | None:
     return None if config is None else str(config.get("Status")) if config.get("Status") else None
 
 
-def new_version_id() -> str:
-    return secrets.token_urlsafe(24)
+#: The first bytes of a version id that carries its write's time.
+_TIMED_TAG = b"\x6b\x75"
+_TIME_BYTES = 7
+
+
+def new_version_id(written: float) -> str:
+    """A version id for a version written at ``written`` (seconds since the epoch)."""
+    micros = round(written * 1_000_000).to_bytes(_TIME_BYTES, "big")
+    return base64.urlsafe_b64encode(_TIMED_TAG + micros + secrets.token_bytes(15)).decode("ascii")
+
+
+def written_at(version_id: str) -> float | None:
+    """When the version ``version_id`` names was written, if its id tells (see the module doc)."""
+    if len(version_id) != 32:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(version_id)
+    except (binascii.Error, ValueError):
+        return None
+    if not raw.startswith(_TIMED_TAG):
+        return None
+    return int.from_bytes(raw[2 : 2 + _TIME_BYTES], "big") / 1_000_000
 
 
 def assign(bucket: BucketRecord, record: ObjectRecord) -> bool:
     """Give ``record`` the version id a write into ``bucket`` gets; True if the bucket keeps
     versions (the store's ``versioned`` flag)."""
     state = status(bucket)
-    record.version_id = new_version_id() if state == ENABLED else None
+    record.version_id = new_version_id(record.last_modified) if state == ENABLED else None
     return state is not None
 
 

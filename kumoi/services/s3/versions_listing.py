@@ -6,7 +6,7 @@ and delete markers to ``DeleteMarkers`` (the SDKs read the two lists apart). A p
 delimiter, keys that share a common prefix collapse into one ``CommonPrefixes`` entry and the scan
 jumps past them (as :mod:`~kumoi.services.s3.listing` does), so a page costs a few index range
 scans whatever the number of versions. A version marker whose version was deleted since the last
-page resumes with its key's remaining versions (see :func:`_remaining_versions`).
+page resumes with the versions of its key that came after it (see :func:`_remaining_versions`).
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ async def list_version_page(
         try:
             batch = await repo.list_versions(bucket, prefix, key_marker, version_marker, wanted)
         except VersionMissing:
-            batch = await _remaining_versions(repo, bucket, prefix, key_marker, wanted)
+            batch = await _remaining_versions(repo, bucket, prefix, key_marker, version_marker, wanted)
             version_marker, whole = "", False
         if not batch:
             if whole:
@@ -90,17 +90,21 @@ async def list_version_page(
 
 
 async def _remaining_versions(
-    repo: S3Repository, bucket: str, prefix: str, key: str, limit: int
+    repo: S3Repository, bucket: str, prefix: str, key: str, deleted: str, limit: int
 ) -> list[ListedVersion]:
-    """The versions ``key`` still has, newest first: where a listing goes on when the version its
-    last page ended on was deleted since. S3 goes on with the versions that followed it, so a
-    client that deletes each page before asking for the next one sees every version; after a
-    deletion by someone else, versions of the key that were newer than the deleted one are shown
-    again."""
+    """The versions of ``key`` that came after its version ``deleted``, which was deleted since a
+    page ended on it: S3 goes on with them, so a client that deletes each page before asking for
+    the next one sees every version. Which came after is told by the time ``deleted``'s id
+    carries (:func:`versioning.written_at`); an id without one (the null version, ids issued
+    before) gets all the key's remaining versions."""
     if not key.startswith(prefix):
         return []
     listed = await repo.list_versions(bucket, key, "", "", limit)
-    return list(itertools.takewhile(lambda entry: entry.key == key, listed))
+    remaining = itertools.takewhile(lambda entry: entry.key == key, listed)
+    stood = versioning.written_at(deleted)
+    if stood is None:
+        return list(remaining)
+    return [entry for entry in remaining if entry.last_modified < stood]
 
 
 def _start(prefix: str, delimiter: str, key_marker: str, version_marker: str) -> tuple[str, str]:

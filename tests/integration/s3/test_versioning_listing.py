@@ -161,10 +161,8 @@ def test_deleting_each_page_before_the_next_empties_the_bucket(s3: Any, page_siz
 
 
 def test_a_listing_goes_on_after_a_version_deleted_by_someone_else(s3: Any) -> None:
-    """The version a page ended on is deleted by another client: nothing after it is skipped.
-    (S3 shows only what followed the deleted version; kumoi shows all of the key's remaining
-    versions, so one newer than the deleted version can come again: it keeps no trace of where a
-    deleted version stood.)"""
+    """The version a page ended on is deleted by another client: the next page goes on with what
+    came after it, the key's older versions and then the keys after it."""
     name = unique("vgone")
     s3.create_bucket(Bucket=name)
     s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
@@ -177,7 +175,7 @@ def test_a_listing_goes_on_after_a_version_deleted_by_someone_else(s3: Any) -> N
     rest = s3.list_object_versions(
         Bucket=name, KeyMarker=first["NextKeyMarker"], VersionIdMarker=first["NextVersionIdMarker"]
     )
-    listed = [(v["Key"], v["VersionId"]) for v in rest["Versions"]]
-    after_deleted = [("a", ids["a"][0]), *[("b", version) for version in reversed(ids["b"])]]
-    assert listed[-len(after_deleted) :] == after_deleted
-    assert set(listed) - set(after_deleted) <= {("a", ids["a"][2])}
+    assert [(v["Key"], v["VersionId"]) for v in rest["Versions"]] == [
+        ("a", ids["a"][0]),
+        *[("b", version) for version in reversed(ids["b"])],
+    ]
