@@ -99,12 +99,18 @@ async def _remaining_versions(
     before) gets all the key's remaining versions."""
     if not key.startswith(prefix):
         return []
-    listed = await repo.list_versions(bucket, key, "", "", limit)
-    remaining = itertools.takewhile(lambda entry: entry.key == key, listed)
     stood = versioning.written_at(deleted)
-    if stood is None:
-        return list(remaining)
-    return [entry for entry in remaining if entry.last_modified < stood]
+    key_marker = version_marker = ""
+    while True:
+        listed = await repo.list_versions(bucket, key, key_marker, version_marker, limit)
+        mine = list(itertools.takewhile(lambda entry: entry.key == key, listed))
+        if stood is None:
+            return mine
+        after = [entry for entry in mine if entry.last_modified < stood]
+        if after or len(mine) < limit:
+            return after
+        # A page of versions newer than the deleted one (still there): look further down.
+        key_marker, version_marker = key, versioning.wire_id(mine[-1].version_id)
 
 
 def _start(prefix: str, delimiter: str, key_marker: str, version_marker: str) -> tuple[str, str]:

@@ -179,3 +179,22 @@ def test_a_listing_goes_on_after_a_version_deleted_by_someone_else(s3: Any) -> N
         ("a", ids["a"][0]),
         *[("b", version) for version in reversed(ids["b"])],
     ]
+
+
+def test_after_a_deleted_version_newer_ones_still_there_are_not_shown_again(s3: Any) -> None:
+    name = unique("vdeep")
+    s3.create_bucket(Bucket=name)
+    s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+    ids = [s3.put_object(Bucket=name, Key="a", Body=b"v")["VersionId"] for _ in range(5)]
+    first = s3.list_object_versions(Bucket=name, MaxKeys=3)  # the three newest
+    assert first["NextVersionIdMarker"] == ids[2]
+    s3.delete_object(Bucket=name, Key="a", VersionId=ids[2])
+    markers = {"KeyMarker": first["NextKeyMarker"], "VersionIdMarker": first["NextVersionIdMarker"]}
+    shown = []
+    for _page in range(5):
+        page = s3.list_object_versions(Bucket=name, MaxKeys=1, **markers)
+        shown += [v["VersionId"] for v in page.get("Versions", [])]
+        if not page["IsTruncated"]:
+            break
+        markers = {"KeyMarker": page["NextKeyMarker"], "VersionIdMarker": page["NextVersionIdMarker"]}
+    assert shown == [ids[1], ids[0]]
