@@ -132,7 +132,7 @@ def test_list_objects_hides_delete_markers(s3: Any, populated: tuple[str, list[A
 
 @pytest.mark.parametrize("page_size", [1, 2, 4])
 def test_deleting_each_page_before_the_next_empties_the_bucket(s3: Any, page_size: int) -> None:
-    """How tools empty a versioned bucket (Terraform's force_destroy, cleanup scripts): list a page,
+    """How cleanup tools and scripts empty a versioned bucket: list a page,
     delete its versions, ask for the next page with the markers the deleted page returned. S3 goes
     on after a deleted marker version with what followed it, so nothing is left behind."""
     name = unique("vempty")
