@@ -44,13 +44,13 @@ def lua_script(method: str, path: str, headers: dict[str, str], body: bytes) -> 
     return "\n".join(lines) + "\n"
 
 
-def wrk_output(endpoint: str, script: str, duration: float, connections: int) -> str:
-    """wrk's report of replaying ``script`` (one thread); raises if any response was an error."""
+def wrk_output(endpoint: str, script: str, duration: float, connections: int, threads: int = 1) -> str:
+    """wrk's report of replaying ``script``; raises if any response was an error."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)
     try:
         output = subprocess.run(
-            ["wrk", "-t1", f"-c{connections}", f"-d{int(duration)}s", "-s", handle.name, endpoint],
+            ["wrk", f"-t{threads}", f"-c{connections}", f"-d{int(duration)}s", "-s", handle.name, endpoint],
             capture_output=True,
             text=True,
             check=True,
