@@ -42,6 +42,7 @@ from kumoi.services.s3.lifecycle_rules import (
     scan_prefixes,
 )
 from kumoi.services.s3.restore import background_context
+from kumoi.services.s3.versions_listing import remaining_versions
 from kumoi.storage.blob.contract import BlobStore
 from kumoi.storage.meta.contract import (
     BucketRecord,
@@ -305,21 +306,31 @@ class LifecycleWorker:
         done = marker
         group: list[ListedVersion] = []
         while True:
+            resumed = False
             try:
                 page = await self._meta.s3.list_versions(
                     bucket.name, prefix, key_marker, version_marker, PAGE
                 )
             except VersionMissing:
-                # The version the page ended on went away meanwhile: go on after its key.
-                page = await self._meta.s3.list_versions(bucket.name, prefix, key_marker, "", PAGE)
-            for entry in page:
+                # The version the page ended on went away meanwhile: its key's versions after it,
+                # then the keys after it.
+                page = await remaining_versions(
+                    self._meta.s3, bucket.name, prefix, key_marker, version_marker, PAGE
+                )
+                resumed = True
+            # Ids that carry no time resume with all the key's versions: take each once.
+            seen = {entry.version_id for entry in group} if resumed else set()
+            for entry in (entry for entry in page if entry.version_id not in seen):
                 if group and entry.key != group[0].key:
                     await self._version_group(bucket, rules, group, report, prefix, done)
                     done, group = group[0].key, []
                 group.append(entry)
-            if len(page) < PAGE:
+            if len(page) == PAGE or (resumed and page):
+                key_marker, version_marker = page[-1].key, versioning.wire_id(page[-1].version_id)
+            elif resumed:
+                version_marker = ""
+            else:
                 break
-            key_marker, version_marker = page[-1].key, versioning.wire_id(page[-1].version_id)
         if group:
             await self._version_group(bucket, rules, group, report, prefix, done)
 

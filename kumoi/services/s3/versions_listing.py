@@ -6,7 +6,7 @@ and delete markers to ``DeleteMarkers`` (the SDKs read the two lists apart). A p
 delimiter, keys that share a common prefix collapse into one ``CommonPrefixes`` entry and the scan
 jumps past them (as :mod:`~kumoi.services.s3.listing` does), so a page costs a few index range
 scans whatever the number of versions. A version marker whose version was deleted since the last
-page resumes with the versions of its key that came after it (see :func:`_remaining_versions`).
+page resumes with the versions of its key that came after it (see :func:`remaining_versions`).
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ async def list_version_page(
         try:
             batch = await repo.list_versions(bucket, prefix, key_marker, version_marker, wanted)
         except VersionMissing:
-            batch = await _remaining_versions(repo, bucket, prefix, key_marker, version_marker, wanted)
+            batch = await remaining_versions(repo, bucket, prefix, key_marker, version_marker, wanted)
             version_marker, whole = "", False
         if not batch:
             if whole:
@@ -89,14 +89,14 @@ async def list_version_page(
                 return page
 
 
-async def _remaining_versions(
+async def remaining_versions(
     repo: S3Repository, bucket: str, prefix: str, key: str, deleted: str, limit: int
 ) -> list[ListedVersion]:
     """The versions of ``key`` that came after its version ``deleted``, which was deleted since a
     page ended on it: S3 goes on with them, so a client that deletes each page before asking for
-    the next one sees every version. Which came after is told by the time ``deleted``'s id
-    carries (:func:`versioning.written_at`); an id without one (the null version, ids issued
-    before) gets all the key's remaining versions."""
+    the next one sees every version (and so does the lifecycle worker's walk). Which came after
+    is told by the time ``deleted``'s id carries (:func:`versioning.written_at`); an id without
+    one (the null version, ids issued before) gets all the key's remaining versions."""
     if not key.startswith(prefix):
         return []
     stood = versioning.written_at(deleted)
