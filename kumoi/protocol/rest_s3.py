@@ -32,7 +32,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from operator import itemgetter
@@ -43,7 +42,7 @@ from kumoi.core.errors import ServiceError
 from kumoi.core.http import Headers, HttpResponse
 from kumoi.protocol.rest_routing import Route
 from kumoi.protocol.rest_values import UriError, format_iso8601, percent_decode, seconds_text
-from kumoi.protocol.xml import escape_text
+from kumoi.protocol.xml import escape_text, needs_escape
 
 #: The XML namespace of every S3 response document.
 S3_NAMESPACE = "http://s3.amazonaws.com/doc/2006-03-01/"
@@ -271,7 +270,6 @@ _OWN_MEMBERS = frozenset({"Key", "LastModified", "ETag", "Size"})
 _SHARED_MEMBERS = _CONTENTS_MEMBERS - _OWN_MEMBERS
 #: The shared members S3 sends between ``ETag`` and ``Size``.
 _BEFORE_SIZE = ("ChecksumAlgorithm", "ChecksumType")
-_NEEDS_ESCAPE = re.compile("[&<>\r]").search
 _MemberWriter = Callable[[list[str], Any], None]
 
 
@@ -314,7 +312,6 @@ def contents_writer(compiled: _MemberWriter) -> _MemberWriter:
             _write_listed(parts, items, compiled)
             return
         append = parts.append
-        needs_escape = _NEEDS_ESCAPE
         by_value: dict[tuple[Any, ...], tuple[str, str]] = {}
         for item in items:
             if type(item) is tuple:
@@ -327,10 +324,7 @@ def contents_writer(compiled: _MemberWriter) -> _MemberWriter:
             before, after = found
             key, modified, etag, size = item["Key"], item["LastModified"], item["ETag"], int(item["Size"])
             stamp = format_iso8601(modified)
-            if needs_escape(key):
-                key = escape_text(key)
-            if needs_escape(etag):
-                etag = escape_text(etag)
+            key, etag = escape_text(key), escape_text(etag)
             append(
                 f"<Contents><Key>{key}</Key><LastModified>{stamp}</LastModified><ETag>{etag}{before}{size}{after}"
             )
@@ -347,13 +341,13 @@ _third = itemgetter(2)
 
 def _write_listed(parts: list[str], items: list[ListedEntry], compiled: _MemberWriter) -> None:
     """:func:`contents_writer` for a page of :data:`ListedEntry` tuples. Whether any key or ETag
-    needs escaping is asked once of the page's keys and ETags joined (one scan in C instead of a
-    call per value; in the usual page none does), and the text between an entry's values comes
+    needs escaping is asked once of the page's keys and ETags joined (a few vectorised scans
+    instead of a call per value; in the usual page none does), and the text between an entry's values comes
     from tables: the date and second of its timestamp (shared by neighbours), its milliseconds,
     and its shared members."""
     append = parts.append
-    escape_keys = _NEEDS_ESCAPE("".join(map(_first, items))) is not None
-    escape_etags = _NEEDS_ESCAPE("".join(map(_third, items))) is not None
+    escape_keys = needs_escape("".join(map(_first, items)))
+    escape_etags = needs_escape("".join(map(_third, items)))
     millis = _MILLIS
     by_identity: dict[int, tuple[str, str] | None] = {}
     last_shared: Any = _UNSEEN

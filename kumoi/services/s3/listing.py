@@ -9,7 +9,7 @@ scans however many keys hide under one prefix.
 from __future__ import annotations
 
 import base64
-import re
+import string
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -128,15 +128,22 @@ def _identity(value: str) -> str:
     return value
 
 
-#: A character ``EncodingType=url`` changes: anything but the ones ``quote_plus`` never encodes
-#: (ASCII letters, digits, ``_.-~``) and ``/``.
-_URL_UNSAFE = re.compile(r"[^A-Za-z0-9_.\-~/]").search
+#: The characters ``EncodingType=url`` keeps: those ``quote_plus`` never encodes (ASCII letters,
+#: digits, ``_.-~``) and ``/``.
+_URL_SAFE = (string.ascii_letters + string.digits + "_.-~/").encode("ascii")
+
+
+def _url_unsafe(text: str) -> bool:
+    """Whether ``text`` holds a character ``EncodingType=url`` changes. Deleting the safe bytes
+    is one pass in C: a page's 22 KB of keys in 8 µs, where a negated character class regex
+    took 60 µs."""
+    return not text.isascii() or bool(text.encode("ascii").translate(None, _URL_SAFE))
 
 
 def _url_encode(value: str) -> str:
-    # Most keys are made only of safe characters: one regex search costs a fraction of
-    # ``quote_plus`` (which encodes to bytes and maps every byte), and the answer is the same.
-    if _URL_UNSAFE(value) is None:
+    # Most keys are made only of safe characters: telling so costs a fraction of ``quote_plus``
+    # (which encodes to bytes and maps every byte), and the answer is the same.
+    if not _url_unsafe(value):
         return value
     return quote_plus(value, safe="/")
 
@@ -168,9 +175,7 @@ def entries(records: list[ListedObject], encode: Callable[[str], str], with_owne
     shared_by: dict[tuple[str | None, str | None, str | None], dict[str, Any]] = {}
     listed: list[ListedEntry] = []
     append = listed.append
-    plain = encode is _identity or (
-        encode is _url_encode and _URL_UNSAFE("".join(map(_key_of, records))) is None
-    )
+    plain = encode is _identity or (encode is _url_encode and not _url_unsafe("".join(map(_key_of, records))))
     last_class: Any = _UNSEEN
     last_checksums: Any = _UNSEEN
     last_owner: Any = _UNSEEN

@@ -1,14 +1,15 @@
 """The request path's fast paths give exactly what the general code they stand in for gives.
 
-Each fast path (form parsing, JSON loading, XML escaping) is compared with the standard library
-function it replaces, on arbitrary input, including the failures.
+Each fast path (form parsing, JSON loading, XML escaping, the URL encoding of listed keys) is
+compared with the standard library function it replaces, on arbitrary input, including the
+failures.
 """
 
 from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote_plus
 
 import pytest
 from hypothesis import given, settings
@@ -17,7 +18,8 @@ from hypothesis import strategies as st
 from kumoi.core.errors import ServiceError
 from kumoi.protocol.json import _load
 from kumoi.protocol.query import MAX_PARAMETERS, _parse_pairs
-from kumoi.protocol.xml import _ESCAPES_TEXT, escape_text
+from kumoi.protocol.xml import _ESCAPES_TEXT, escape_text, needs_escape
+from kumoi.services.s3.listing import _url_encode, _url_unsafe
 
 SETTINGS = settings(max_examples=400, deadline=None)
 
@@ -164,3 +166,17 @@ def test_json_loading_of_documents_is_json_loads(document: Any, encoding: str) -
 @given(st.text(alphabet=st.sampled_from("ab&<>\r\n\"'é"), max_size=20) | st.text(max_size=20))
 def test_xml_text_escaping_is_translate(text: str) -> None:
     assert escape_text(text) == text.translate(_ESCAPES_TEXT)
+
+
+@SETTINGS
+@given(st.text(alphabet=st.sampled_from("ab&<>\r\n\"'é"), max_size=20) | st.text(max_size=20))
+def test_xml_escape_need_is_what_translate_changes(text: str) -> None:
+    assert needs_escape(text) == (text.translate(_ESCAPES_TEXT) != text)
+
+
+@SETTINGS
+@given(st.text(alphabet=st.sampled_from("aZ09_.-~/ +%&é\x00\x7f"), max_size=20) | st.text(max_size=20))
+def test_listing_url_encoding_is_quote_plus(text: str) -> None:
+    encoded = quote_plus(text, safe="/")
+    assert _url_unsafe(text) == (encoded != text)
+    assert _url_encode(text) == encoded
