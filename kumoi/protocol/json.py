@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -178,15 +179,39 @@ class JsonCodec(ServiceCodec):
 def _load(body: bytes) -> Any:
     if not body or body.isspace():  # what ``not body.strip()`` tells, without copying the body
         return {}
+    utf8 = body[:1] == b"{" and body[1:2] != b"\0"
     try:
-        if body[:1] == b"{" and body[1:2] != b"\0":
-            # What ``json.loads`` does with these bytes (its encoding detection says UTF-8 for
-            # any document starting with ``{`` and then no NUL), without its type dispatch.
-            return _decode(body.decode("utf-8", "surrogatepass"))
-        return json.loads(body)
+        # For UTF-8, what ``json.loads`` does with these bytes (its encoding detection says UTF-8
+        # for any document starting with ``{`` and then no NUL), without its type dispatch.
+        document = _decode(body.decode("utf-8", "surrogatepass")) if utf8 else json.loads(body)
     except (ValueError, RecursionError):
         # ValueError covers malformed JSON, bad UTF-8 and integers beyond Python's digit limit.
         raise ServiceError("SerializationException", "The request body is not valid JSON.") from None
+    if (not utf8 or _MAY_HOLD_SURROGATES(body) is not None) and _holds_lone_surrogate(document):
+        raise ServiceError("SerializationException", "The request body holds text that is not valid Unicode.")
+    return document
+
+
+#: Where a lone surrogate can come from in a UTF-8 body: a ``\uD800``-``\uDFFF`` escape (SDKs
+#: write astral characters as valid pairs of them) or its UTF-8 form, which ``surrogatepass`` lets
+#: through. Bodies in other encodings (rare) are searched whole.
+_MAY_HOLD_SURROGATES = re.compile(rb"\\u[dD][89a-fA-F]|\xed[\xa0-\xbf]").search
+
+
+def _holds_lone_surrogate(value: Any) -> bool:
+    """Whether a string of the document (a key or a value) holds an unpaired surrogate, which no
+    UTF-8 can carry: such text cannot be stored or sent on, so the request is refused whole."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_holds_lone_surrogate(key) or _holds_lone_surrogate(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_holds_lone_surrogate(item) for item in value)
+    return False
 
 
 # --- compiled decoders and encoders -----------------------------------------------------------

@@ -15,7 +15,10 @@ A ``requestUri`` such as ``/{Bucket}/{Key+}?uploads`` has a path template (liter
    tells ``?uploadId`` (ListParts) or ``x-amz-copy-source`` (CopyObject) apart. Remaining ties
    go to the route with the most optional query members present, then to one not deprecated, then
    to model order. An ``x-id`` query parameter (sent by newer SDKs, never needed) picks its
-   operation when that operation is eligible.
+   operation when that operation is eligible. A request that lacks a required query member of
+   every operation there matches none (``POST /bucket/key`` without ``?uploadId``: S3 answers
+   ``MethodNotAllowed``); one that lacks only required headers falls back to the operation that
+   requires least.
 
 A path whose last segment is empty (``/bucket/``) is retried without it when it matches nothing,
 so a trailing slash addresses the bucket, while ``/bucket//`` is the key ``/``. Required header
@@ -69,13 +72,16 @@ class _Group:
                 return False
         return True
 
-    def choose(self, query: Mapping[str, Sequence[str]], headers: Container[str] | None) -> Route:
+    def choose(self, query: Mapping[str, Sequence[str]], headers: Container[str] | None) -> Route | None:
         routes = self.routes
         if len(routes) == 1:
-            return routes[0]
+            return routes[0] if _has_query(routes[0], query) else None
         eligible = [route for route in routes if _eligible(route, query, headers)]
         if not eligible:
-            return min(routes, key=lambda r: (len(r.required_query) + len(r.required_headers), r.order))
+            addressed = [route for route in routes if _has_query(route, query)]
+            if not addressed:
+                return None
+            return min(addressed, key=lambda r: (len(r.required_query) + len(r.required_headers), r.order))
         hint = query.get(OPERATION_HINT)
         if hint:
             for route in eligible:
@@ -92,10 +98,13 @@ class _Group:
         return min(eligible, key=score)
 
 
+def _has_query(route: Route, query: Mapping[str, Sequence[str]]) -> bool:
+    return all(key in query for key in route.required_query)
+
+
 def _eligible(route: Route, query: Mapping[str, Sequence[str]], headers: Container[str] | None) -> bool:
-    for key in route.required_query:
-        if key not in query:
-            return False
+    if not _has_query(route, query):
+        return False
     if route.required_headers:
         if headers is None:
             return False

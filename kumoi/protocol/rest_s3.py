@@ -252,6 +252,22 @@ def method_not_allowed(method: str, resource_type: str) -> ServiceError:
     )
 
 
+#: What S3 accepts on a multipart upload (a query naming ``uploadId``): ListParts, Complete, Abort.
+_UPLOAD_METHODS = "DELETE, POST, GET"
+#: Operations on the object that a PUT naming an upload would otherwise fall back to.
+_OBJECT_PUTS = frozenset({"PutObject", "CopyObject"})
+
+
+def check_upload_addressed(method: str, operation: str, query: Mapping[str, object]) -> None:
+    """A PUT with ``uploadId`` addresses the upload, not the object: without ``partNumber`` (an
+    UploadPart that is not one) S3 answers ``MethodNotAllowed`` for the ``UPLOAD`` resource
+    rather than writing the object."""
+    if operation in _OBJECT_PUTS and "uploadId" in query:
+        error = method_not_allowed(method, "UPLOAD")
+        error.headers["Allow"] = _UPLOAD_METHODS
+        raise error
+
+
 def resource_type(path: str) -> str:
     """``SERVICE``, ``BUCKET`` or ``OBJECT``, as S3 names the target of a path-style request."""
     bucket, _, key = path.removeprefix("/").partition("/")

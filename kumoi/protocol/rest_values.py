@@ -218,7 +218,15 @@ def format_json_value(value: Any) -> str:
 
 
 def parse_timestamp(text: str) -> datetime:
-    """Parse any timestamp form AWS clients send into an aware UTC datetime."""
+    """Parse any timestamp form AWS clients send into an aware UTC datetime; ``ValueError`` if it
+    is none, or names a moment no datetime holds (year 10,000, 10^20 epoch seconds)."""
+    try:
+        return _parse_timestamp(text)
+    except OverflowError:
+        raise ValueError(text) from None
+
+
+def _parse_timestamp(text: str) -> datetime:
     stripped = text.strip()
     if _EPOCH.fullmatch(stripped):
         return datetime.fromtimestamp(float(stripped), UTC)

@@ -150,6 +150,8 @@ class RestXmlCodec(ServiceCodec):
             return _post_object(request, raw_labels)
         if operation == rest_s3.OPTIONS_OBJECT:
             return _options_object(request, raw_labels)
+        if self._is_s3:
+            rest_s3.check_upload_addressed(request.method, operation, query)
         plan = self._input(operation)
         params: dict[str, Any] = {}
         for label, raw in raw_labels.items():

@@ -129,11 +129,12 @@ def parse_timestamp(text: str, fmt: str) -> datetime:
         if fmt == UNIX_TIMESTAMP:
             return from_epoch(float(text))
         parsed = parsedate_to_datetime(text) if fmt == RFC822 else datetime.fromisoformat(text)
-    except (ValueError, TypeError, IndexError):
+        if parsed.tzinfo is None:
+            return parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)
+    except (ValueError, TypeError, IndexError, OverflowError):
+        # OverflowError: a moment at the edge of the calendar that UTC moves past year 1 or 9999.
         raise InvalidValue(f"{text!r} is not a valid timestamp") from None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
 
 
 def from_epoch(seconds: float) -> datetime:

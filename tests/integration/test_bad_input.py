@@ -81,6 +81,40 @@ def test_malformed_json(server: ServerProcess) -> None:
     assert "SerializationException" in json.loads(response.body)["__type"]
 
 
+@pytest.mark.parametrize(
+    "body",
+    [b'{"QueueName": "q\\ud800"}', b'{"QueueName": "q\xed\xa0\x80"}', b'{"q\\udfff": "x"}'],
+    ids=["escaped", "utf-8-form", "in-a-key"],
+)
+def test_json_text_with_a_lone_surrogate_is_refused(server: ServerProcess, body: bytes) -> None:
+    """No UTF-8 can carry an unpaired surrogate: refused as the body it came in, not stored."""
+    headers = {"Content-Type": JSON_TYPE, "X-Amz-Target": "AmazonSQS.GetQueueUrl"}
+    response = send(
+        server.endpoint,
+        "POST",
+        "/",
+        body,
+        signed_headers("POST", server.endpoint + "/", body, headers, "sqs"),
+    )
+    assert response.status == 400
+    assert "SerializationException" in json.loads(response.body)["__type"]
+
+
+def test_json_astral_characters_escaped_as_surrogate_pairs_are_text(server: ServerProcess) -> None:
+    body = json.dumps({"QueueName": "q\U0001f600"}).encode()  # "q\ud83d\ude00", as SDKs write it
+    assert b"\\ud83d\\ude00" in body
+    headers = {"Content-Type": JSON_TYPE, "X-Amz-Target": "AmazonSQS.GetQueueUrl"}
+    response = send(
+        server.endpoint,
+        "POST",
+        "/",
+        body,
+        signed_headers("POST", server.endpoint + "/", body, headers, "sqs"),
+    )
+    assert response.status == 400
+    assert "QueueDoesNotExist" in json.loads(response.body)["__type"]
+
+
 def test_json_wrong_content_type(server: ServerProcess) -> None:
     headers = {"Content-Type": "text/plain", "X-Amz-Target": "AmazonSQS.ListQueues"}
     response = send(
@@ -290,3 +324,56 @@ def test_a_large_chunked_body_with_a_wrong_trailer_checksum_is_refused_and_store
     assert accepted.status == 200
     if target == "object":  # stored as the object's checksum (x-amz-trailer named it, no SDK header)
         assert accepted.headers.get("x-amz-checksum-crc32") == right.decode()
+
+
+@pytest.mark.parametrize("query", ["", "?acl", "?tagging"])
+def test_a_post_to_an_object_that_names_no_upload_is_not_allowed(
+    server: ServerProcess, s3: Any, bucket: str, query: str
+) -> None:
+    """POST on an object is only ever an operation on a multipart upload (or a restore or
+    select): without ``?uploadId`` S3 answers MethodNotAllowed for the OBJECT resource."""
+    response = signed_send(server.endpoint, "POST", f"/{bucket}/keep{query}", b"<a/>", service="s3")
+    assert (response.status, xml_code(response)) == (405, "MethodNotAllowed")
+    assert b"<ResourceType>OBJECT</ResourceType>" in response.body
+    assert_kept(s3, bucket)
+
+
+def test_a_put_that_names_an_upload_but_no_part_is_not_allowed(
+    server: ServerProcess, s3: Any, bucket: str
+) -> None:
+    upload = s3.create_multipart_upload(Bucket=bucket, Key="keep")["UploadId"]
+    response = signed_send(
+        server.endpoint, "PUT", f"/{bucket}/keep?uploadId={upload}", b"other", service="s3"
+    )
+    assert (response.status, xml_code(response)) == (405, "MethodNotAllowed")
+    assert b"<ResourceType>UPLOAD</ResourceType>" in response.body
+    assert {name.lower(): value for name, value in response.headers.items()}["allow"] == "DELETE, POST, GET"
+    assert_kept(s3, bucket)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        {"If-Modified-Since": "99999999999999999999"},
+        {"If-Unmodified-Since": "0001-01-01T00:00:00+10:00"},
+    ],
+    ids=["epoch-beyond-any-year", "before-year-one-in-utc"],
+)
+def test_a_date_no_calendar_holds_is_not_a_date(
+    server: ServerProcess, bucket: str, header: dict[str, str]
+) -> None:
+    """An unparseable conditional date is ignored, as S3 ignores one it cannot read."""
+    response = signed_send(server.endpoint, "GET", f"/{bucket}/keep", service="s3", headers=header)
+    assert (response.status, response.body) == (200, b"precious")
+
+
+def test_a_retention_date_no_calendar_holds_is_an_invalid_argument(
+    server: ServerProcess, bucket: str
+) -> None:
+    headers = {
+        "x-amz-object-lock-mode": "GOVERNANCE",
+        "x-amz-object-lock-retain-until-date": "99999999999999999999",
+        "Content-MD5": base64.b64encode(hashlib.md5(b"x").digest()).decode(),
+    }
+    response = signed_send(server.endpoint, "PUT", f"/{bucket}/other", b"x", service="s3", headers=headers)
+    assert (response.status, xml_code(response)) == (400, "InvalidArgument")
