@@ -52,7 +52,7 @@ from kumoi.protocol.shapes import (
     timestamp_format,
 )
 from kumoi.protocol.spec import ServiceModel, Shape
-from kumoi.protocol.xml import escape_attr, escape_text
+from kumoi.protocol.xml import error_text, escape_attr, escape_text
 
 #: Most parameters one request may carry (a full SQS/SNS batch needs a few hundred).
 MAX_PARAMETERS = 10_000
@@ -193,9 +193,9 @@ class QueryCodec(ServiceCodec):
         parts.append(escape_text(wire.code))
         parts.append("</Code>")
         if wire.message:
-            parts.append(f"<Message>{escape_text(wire.message)}</Message>")
+            parts.append(f"<Message>{error_text(wire.message)}</Message>")
         for name, value in error.fields.items():
-            parts.append(f"<{name}>{escape_text(str(value))}</{name}>")
+            parts.append(f"<{name}>{error_text(str(value))}</{name}>")
         parts.append("</Error><RequestId>")
         parts.append(escape_text(request_id))
         parts.append("</RequestId></ErrorResponse>")

@@ -53,7 +53,7 @@ from kumoi.protocol.rest_values import (
 )
 from kumoi.protocol.rest_xmlbody import Reader, Writer, XmlReaders, XmlWriters, element_name
 from kumoi.protocol.spec import OperationModel, ServiceModel, Shape
-from kumoi.protocol.xml import XmlError, XmlWriter, parse
+from kumoi.protocol.xml import XmlError, XmlWriter, error_text, parse
 
 XML_CONTENT_TYPE = "application/xml"
 _XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -231,9 +231,9 @@ class RestXmlCodec(ServiceCodec):
         writer = XmlWriter()
         writer.start("Error")
         writer.element("Code", error.code)
-        writer.element("Message", error.message)
+        writer.raw(f"<Message>{error_text(error.message)}</Message>")
         for name, value in error.fields.items():
-            writer.element(name, value)
+            writer.raw(f"<{name}>{error_text(value)}</{name}>")
         writer.element("RequestId", request_id)
         writer.element("HostId", host_id(request_id))
         writer.end("Error")

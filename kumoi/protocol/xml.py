@@ -9,6 +9,7 @@ Writing builds a list of string fragments; callers never concatenate unescaped t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from xml.parsers import expat
 
@@ -109,6 +110,17 @@ def escape_text(value: str) -> str:
     if needs_escape(value):
         return value.translate(_ESCAPES_TEXT)
     return value
+
+
+#: Characters XML 1.0 cannot carry at all, even as character references.
+_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def error_text(value: str) -> str:
+    """``value`` escaped for an error document, with each character XML cannot carry replaced by
+    U+FFFD: an error often quotes the input it refuses, and a control character in a name must
+    not turn the answer into a document the client cannot parse."""
+    return escape_text(_NOT_XML.sub("\ufffd", value))
 
 
 def escape_attr(value: str) -> str:

@@ -10,6 +10,7 @@ import uuid
 import zlib
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 
@@ -377,3 +378,18 @@ def test_a_retention_date_no_calendar_holds_is_an_invalid_argument(
     }
     response = signed_send(server.endpoint, "PUT", f"/{bucket}/other", b"x", service="s3", headers=headers)
     assert (response.status, xml_code(response)) == (400, "InvalidArgument")
+
+
+def test_an_error_that_quotes_a_control_character_is_still_xml(server: ServerProcess) -> None:
+    """IAM quotes the name it refuses; XML cannot carry U+0001 even as a reference."""
+    body = b"Action=CreateUser&Version=2010-05-08&UserName=%01bad"
+    response = send(
+        server.endpoint,
+        "POST",
+        "/",
+        body,
+        signed_headers("POST", server.endpoint + "/", body, {"Content-Type": FORM_TYPE}, "iam"),
+    )
+    assert (response.status, xml_code(response)) == (400, "ValidationError")
+    ElementTree.fromstring(response.body)
+    assert "\ufffdbad" in response.body.decode()

@@ -21,6 +21,7 @@ from kumoi.core.errors import ServiceError
 from kumoi.services.s3 import errors
 from kumoi.services.s3.base import S3Base
 from kumoi.services.s3.lifecycle_rules import ALL_CLASSES_128K, VARIES_BY_CLASS, rule_filter
+from kumoi.services.s3.periods import MAX_PERIOD_DAYS
 
 CONFIG_KEY = "Lifecycle"
 MAX_RULES = 1000
@@ -55,6 +56,13 @@ def _positive_days(action: dict[str, Any], member: str, action_name: str) -> Non
     if int(action[member]) <= 0:
         message = f"'{member}' for {action_name} action must be a positive integer"
         raise _invalid(message, member, action[member])
+    _check_period(int(action[member]), member, action_name)
+
+
+def _check_period(days: int, member: str, action_name: str) -> None:
+    if days > MAX_PERIOD_DAYS:
+        message = f"'{member}' for {action_name} action must be no greater than {MAX_PERIOD_DAYS}"
+        raise _invalid(message, member, days)
 
 
 def _epoch(value: Any) -> float:
@@ -130,6 +138,7 @@ def _check_transitions(rule: dict[str, Any]) -> None:
         days = int(transition["Days"])
         if days < 0:
             raise _invalid("'Days' in Transition action must be nonnegative", "Days", days)
+        _check_period(days, "Days", "Transition")
         if storage_class in THIRTY_DAY_CLASSES and days < 30:
             raise _invalid(
                 f"'Days' in Transition action must be greater than or equal to 30 for storageClass "
@@ -158,6 +167,7 @@ def _check_noncurrent(rule: dict[str, Any]) -> None:
         days = int(transition["NoncurrentDays"])
         if days < 0:
             raise _invalid("'NoncurrentDays' in NoncurrentVersionTransition action must be nonnegative")
+        _check_period(days, "NoncurrentDays", "NoncurrentVersionTransition")
         if storage_class in THIRTY_DAY_CLASSES and days < 30:
             raise _invalid(
                 "'NoncurrentDays' in NoncurrentVersionTransition action must be greater than or equal to 30 "

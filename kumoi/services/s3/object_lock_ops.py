@@ -14,6 +14,7 @@ from kumoi.core.errors import ServiceError
 from kumoi.services.s3 import errors, object_lock, versioning
 from kumoi.services.s3.base import S3Base
 from kumoi.services.s3.object_lock import COMPLIANCE, GOVERNANCE, LEGAL_HOLD, MODE, RETAIN_UNTIL
+from kumoi.services.s3.periods import MAX_PERIOD_DAYS
 from kumoi.storage.meta.contract import BucketRecord, ConditionFailed, ObjectMissing, ObjectRecord
 
 #: Attempts at a retention change that keeps finding the lock changed under it.
@@ -39,6 +40,13 @@ def _configuration(wanted: dict[str, Any]) -> dict[str, Any]:
     if int(retention[period]) <= 0:
         raise errors.invalid_argument(
             "Default retention period must be a positive integer value.", period, str(retention[period])
+        )
+    days = int(retention[period]) * (1 if period == "Days" else object_lock.YEAR_DAYS)
+    if days > MAX_PERIOD_DAYS:
+        raise errors.invalid_argument(
+            f"Default retention period must be no longer than {MAX_PERIOD_DAYS} days.",
+            period,
+            str(retention[period]),
         )
     config["Rule"] = {"DefaultRetention": {"Mode": retention["Mode"], period: int(retention[period])}}
     return config

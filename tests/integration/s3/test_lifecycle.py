@@ -175,6 +175,18 @@ INVALID: list[tuple[str, dict[str, Any], str]] = [
         "InvalidArgument",
     ),
     ("id too long", {"ID": "x" * 256, "Filter": {}, **_EXPIRE}, "InvalidArgument"),
+    # Periods whose dates no four-digit year can hold (see kumoi.services.s3.periods).
+    ("expiration past the calendar", {"Filter": {}, "Expiration": {"Days": 2**40}}, "InvalidArgument"),
+    (
+        "abort past the calendar",
+        {"Filter": {}, "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1_000_001}},
+        "InvalidArgument",
+    ),
+    (
+        "transition past the calendar",
+        {"Filter": {}, "Transitions": [{"Days": 2**31, "StorageClass": "GLACIER"}]},
+        "InvalidArgument",
+    ),
 ]
 
 

@@ -81,6 +81,9 @@ def test_lock_configuration_validation(s3: Any, bucket: str, locked_bucket: str)
         (both, ("MalformedXML", 400)),
         ({"Mode": "GOVERNANCE"}, ("MalformedXML", 400)),
         ({"Mode": "GOVERNANCE", "Days": 0}, ("InvalidArgument", 400)),
+        # A retain-until date past year 9999 could never be written back (every later PUT failed).
+        ({"Mode": "GOVERNANCE", "Years": 2**40}, ("InvalidArgument", 400)),
+        ({"Mode": "COMPLIANCE", "Days": 1_000_001}, ("InvalidArgument", 400)),
     ):
         with pytest.raises(ClientError) as excinfo:
             s3.put_object_lock_configuration(
