@@ -26,6 +26,17 @@ def xml_code(response: RawResponse) -> str:
     return text.split("<Code>", 1)[1].split("</Code>", 1)[0]
 
 
+def post_signed(server: ServerProcess, body: bytes, headers: dict[str, str], service: str) -> RawResponse:
+    """A signed POST to the service root (the JSON and query protocols)."""
+    return send(
+        server.endpoint,
+        "POST",
+        "/",
+        body,
+        signed_headers("POST", server.endpoint + "/", body, headers, service),
+    )
+
+
 @pytest.fixture
 def bucket(s3: Any) -> str:
     name = f"bad-input-{uuid.uuid4().hex[:10]}"
@@ -71,13 +82,7 @@ def test_xml_entity_declarations_are_refused(server: ServerProcess, s3: Any, buc
 def test_malformed_json(server: ServerProcess) -> None:
     headers = {"Content-Type": JSON_TYPE, "X-Amz-Target": "AmazonSQS.ListQueues"}
     body = b'{"QueueNamePrefix": '
-    response = send(
-        server.endpoint,
-        "POST",
-        "/",
-        body,
-        signed_headers("POST", server.endpoint + "/", body, headers, "sqs"),
-    )
+    response = post_signed(server, body, headers, "sqs")
     assert response.status == 400
     assert "SerializationException" in json.loads(response.body)["__type"]
 
@@ -90,13 +95,7 @@ def test_malformed_json(server: ServerProcess) -> None:
 def test_json_text_with_a_lone_surrogate_is_refused(server: ServerProcess, body: bytes) -> None:
     """No UTF-8 can carry an unpaired surrogate: refused as the body it came in, not stored."""
     headers = {"Content-Type": JSON_TYPE, "X-Amz-Target": "AmazonSQS.GetQueueUrl"}
-    response = send(
-        server.endpoint,
-        "POST",
-        "/",
-        body,
-        signed_headers("POST", server.endpoint + "/", body, headers, "sqs"),
-    )
+    response = post_signed(server, body, headers, "sqs")
     assert response.status == 400
     assert "SerializationException" in json.loads(response.body)["__type"]
 
@@ -105,52 +104,28 @@ def test_json_astral_characters_escaped_as_surrogate_pairs_are_text(server: Serv
     body = json.dumps({"QueueName": "q\U0001f600"}).encode()  # "q\ud83d\ude00", as SDKs write it
     assert b"\\ud83d\\ude00" in body
     headers = {"Content-Type": JSON_TYPE, "X-Amz-Target": "AmazonSQS.GetQueueUrl"}
-    response = send(
-        server.endpoint,
-        "POST",
-        "/",
-        body,
-        signed_headers("POST", server.endpoint + "/", body, headers, "sqs"),
-    )
+    response = post_signed(server, body, headers, "sqs")
     assert response.status == 400
     assert "QueueDoesNotExist" in json.loads(response.body)["__type"]
 
 
 def test_json_wrong_content_type(server: ServerProcess) -> None:
     headers = {"Content-Type": "text/plain", "X-Amz-Target": "AmazonSQS.ListQueues"}
-    response = send(
-        server.endpoint,
-        "POST",
-        "/",
-        b"{}",
-        signed_headers("POST", server.endpoint + "/", b"{}", headers, "sqs"),
-    )
+    response = post_signed(server, b"{}", headers, "sqs")
     assert 400 <= response.status < 500
 
 
 def test_malformed_query_string(server: ServerProcess) -> None:
     body = b"Action=ListQueues&Version=2012-11-05&QueueNamePrefix=%FF%FE"
     headers = {"Content-Type": FORM_TYPE}
-    response = send(
-        server.endpoint,
-        "POST",
-        "/",
-        body,
-        signed_headers("POST", server.endpoint + "/", body, headers, "sqs"),
-    )
+    response = post_signed(server, body, headers, "sqs")
     assert response.status == 400
     assert xml_code(response) == "MalformedQueryString"
 
 
 def test_unknown_query_action(server: ServerProcess) -> None:
     body = b"Action=MakeCoffee&Version=2011-06-15"
-    response = send(
-        server.endpoint,
-        "POST",
-        "/",
-        body,
-        signed_headers("POST", server.endpoint + "/", body, {"Content-Type": FORM_TYPE}, "sts"),
-    )
+    response = post_signed(server, body, {"Content-Type": FORM_TYPE}, "sts")
     assert (response.status, xml_code(response)) == (400, "InvalidAction")
 
 
@@ -383,13 +358,7 @@ def test_a_retention_date_no_calendar_holds_is_an_invalid_argument(
 def test_an_error_that_quotes_a_control_character_is_still_xml(server: ServerProcess) -> None:
     """IAM quotes the name it refuses; XML cannot carry U+0001 even as a reference."""
     body = b"Action=CreateUser&Version=2010-05-08&UserName=%01bad"
-    response = send(
-        server.endpoint,
-        "POST",
-        "/",
-        body,
-        signed_headers("POST", server.endpoint + "/", body, {"Content-Type": FORM_TYPE}, "iam"),
-    )
+    response = post_signed(server, body, {"Content-Type": FORM_TYPE}, "iam")
     assert (response.status, xml_code(response)) == (400, "ValidationError")
     ElementTree.fromstring(response.body)
     assert "\ufffdbad" in response.body.decode()
