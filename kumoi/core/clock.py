@@ -8,7 +8,12 @@ tested in milliseconds instead of minutes.
 
 from __future__ import annotations
 
+import math
 import time
+
+#: The last moment the wire's date formats can write (9999-12-31T23:59:59Z): the adjustable clock
+#: stops short of it, or every response's ``Date`` header would fail.
+LAST_WRITABLE = 253_402_300_799.0
 
 
 class Clock:
@@ -34,7 +39,9 @@ class Clock:
         """Move this clock forward; only an adjustable clock may be moved."""
         if not self.adjustable:
             raise PermissionError("the clock is not adjustable (start kumoi with --test-clock)")
-        if seconds < 0:
-            raise ValueError("time only moves forward")
+        if not math.isfinite(seconds) or seconds < 0:
+            raise ValueError("time only moves forward, by a finite number of seconds")
+        if self.now() + seconds > LAST_WRITABLE:
+            raise ValueError("time cannot move past 9999-12-31T23:59:59Z")
         self._offset += seconds
         return self.now()

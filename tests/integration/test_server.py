@@ -8,6 +8,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any
@@ -137,3 +139,22 @@ def test_aws_cli(server: ServerProcess, cli_env: dict[str, str], tmp_path: Path)
     aws("sqs", "send-message", "--queue-url", queue_url, "--message-body", "from the cli", *endpoint)
     received = json.loads(aws("sqs", "receive-message", "--queue-url", queue_url, *endpoint))
     assert received["Messages"][0]["Body"] == "from the cli"
+
+
+@pytest.mark.parametrize(
+    "advance", ["NaN", "Infinity", "-1", "1e12"], ids=["nan", "infinity", "backwards", "year-33000"]
+)
+def test_the_test_clock_refuses_moves_that_would_break_every_answer(
+    server: ServerProcess, advance: str
+) -> None:
+    """A clock at NaN, or past year 9999, would fail every later ``Date`` header."""
+    url = f"{server.endpoint}/_kumoi/clock"
+    with urllib.request.urlopen(url, timeout=5) as response:
+        before = json.load(response)["offset"]
+    request = urllib.request.Request(url, data=f'{{"advance": {advance}}}'.encode(), method="POST")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=5)
+    assert refused.value.code == 400
+    with urllib.request.urlopen(url, timeout=5) as response:
+        assert json.load(response)["offset"] == before
+    assert sts_client(server, "test", "test").get_caller_identity()["Account"]
