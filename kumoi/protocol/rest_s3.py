@@ -358,9 +358,9 @@ _third = itemgetter(2)
 def _write_listed(parts: list[str], items: list[ListedEntry], compiled: _MemberWriter) -> None:
     """:func:`contents_writer` for a page of :data:`ListedEntry` tuples. Whether any key or ETag
     needs escaping is asked once of the page's keys and ETags joined (a few vectorised scans
-    instead of a call per value; in the usual page none does), and the text between an entry's values comes
-    from tables: the date and second of its timestamp (shared by neighbours), its milliseconds,
-    and its shared members."""
+    instead of a call per value; in the usual page none does), and the text between an entry's
+    values comes from tables: the date and second of its timestamp (shared by neighbours), its
+    milliseconds, and its shared members."""
     append = parts.append
     escape_keys = needs_escape("".join(map(_first, items)))
     escape_etags = needs_escape("".join(map(_third, items)))

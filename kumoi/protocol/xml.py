@@ -112,15 +112,16 @@ def escape_text(value: str) -> str:
     return value
 
 
-#: Characters XML 1.0 cannot carry at all, even as character references.
-_NOT_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+#: Characters XML 1.0 cannot carry at all, even as character references (SQS allows exactly the
+#: others in a message, since its answers are XML documents).
+NOT_XML_CHARS = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def error_text(value: str) -> str:
     """``value`` escaped for an error document, with each character XML cannot carry replaced by
     U+FFFD: an error often quotes the input it refuses, and a control character in a name must
     not turn the answer into a document the client cannot parse."""
-    return escape_text(_NOT_XML.sub("\ufffd", value))
+    return escape_text(NOT_XML_CHARS.sub("\ufffd", value))
 
 
 def escape_attr(value: str) -> str:

@@ -20,12 +20,13 @@ from typing import Any
 
 from kumoi.core.errors import ServiceError
 from kumoi.core.ids import unique_uuid
+from kumoi.protocol.xml import NOT_XML_CHARS
 from kumoi.services.sqs import limits
 from kumoi.services.sqs.digests import attributes_md5, md5_hex
 from kumoi.storage.meta.contract import MessageRecord, QueueRecord
 
-# Characters SQS accepts in a message: #x9 #xA #xD #x20-#xD7FF #xE000-#xFFFD #x10000-#x10FFFF
-_INVALID_CHARS = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# Characters SQS accepts in a message: #x9 #xA #xD #x20-#xD7FF #xE000-#xFFFD #x10000-#x10FFFF, those
+# XML 1.0 can carry (NOT_XML_CHARS finds the others).
 _INVALID_CHARS_MESSAGE = (
     "Invalid characters found. Valid unicode characters are "
     "#x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF"
@@ -165,7 +166,7 @@ def _too_long(rules: QueueRules) -> ServiceError:
 def valid_text(text: str) -> bool:
     """Whether ``text`` has only characters SQS accepts (printable ASCII, the usual case, is
     told by two C scans, in half the time the character class takes)."""
-    return (text.isascii() and text.isprintable()) or not _INVALID_CHARS.search(text)
+    return (text.isascii() and text.isprintable()) or not NOT_XML_CHARS.search(text)
 
 
 def _delay(entry: Mapping[str, Any], rules: QueueRules) -> int:

@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 from kumoi.core.clock import Clock
 from kumoi.core.errors import ServiceError
-from kumoi.services.sqs.messages import _INVALID_CHARS, QueueRules, prepare, valid_text
+from kumoi.protocol.xml import NOT_XML_CHARS
+from kumoi.services.sqs.messages import QueueRules, prepare, valid_text
 from kumoi.storage.meta.contract import MessageRecord, QueueMissing, QueueRecord
 from kumoi.storage.meta.sqlite.sqs import _INSERT_ROWS
 from kumoi.storage.meta.sqlite.store import SqliteMetadataStore
@@ -35,7 +36,7 @@ STANDARD = QueueRules(fifo=False, max_bytes=262_144, delay=7, content_dedup=Fals
 @settings(max_examples=500, deadline=None)
 @given(st.lists(_EDGES | st.characters(), max_size=12).map("".join))
 def test_valid_text_is_the_character_class(text: str) -> None:
-    assert valid_text(text) == (_INVALID_CHARS.search(text) is None)
+    assert valid_text(text) == (NOT_XML_CHARS.search(text) is None)
 
 
 @settings(max_examples=200, deadline=None)
