@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(slots=True)
@@ -45,7 +46,10 @@ class RequestContext:
     base_url: str
     host: str
     remote_addr: str = "127.0.0.1"
-    extra: dict[str, str] = field(default_factory=dict)
+    #: The request's members as decoded (what the operation receives), for checks made where a
+    #: resource is met rather than where the request is read: S3 checks the bucket owner
+    #: condition (``ExpectedBucketOwner``) where it reads the bucket.
+    params: Mapping[str, Any] = field(default_factory=dict)
     foreign_granted: bool = False
     foreign_check: Callable[[], Awaitable[None]] | None = None
     absence_check: Callable[[str], Awaitable[bool]] | None = None

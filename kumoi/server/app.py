@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 from urllib.parse import unquote_plus
 
 from kumoi.auth.errors import MISSING_AUTH, error_for
@@ -117,7 +117,7 @@ class Application:
             handler = binding.handlers.get(operation)
             if handler is None:
                 raise not_implemented(binding.name, operation)
-            context = self._context(request, request_id, binding.name, operation, auth)
+            context = self._context(request, request_id, binding.name, operation, auth, decoded.params)
             if operation not in binding.anonymous_operations:
                 if self._authorizer is not None:
                     await self._authorizer.authorize(context, decoded.params)
@@ -178,7 +178,13 @@ class Application:
         return self._router.route(request, {} if action is None else {"Action": action})
 
     def _context(
-        self, request: HttpRequest, request_id: str, service: str, operation: str, auth: AuthResult
+        self,
+        request: HttpRequest,
+        request_id: str,
+        service: str,
+        operation: str,
+        auth: AuthResult,
+        params: Mapping[str, Any],
     ) -> RequestContext:
         host = request.host
         return RequestContext(
@@ -190,6 +196,7 @@ class Application:
             base_url=f"{request.scheme}://{host}",
             host=host,
             remote_addr=request.remote_addr,
+            params=params,
         )
 
     @staticmethod

@@ -32,6 +32,7 @@ from kumoi.services.s3 import encryption, errors, versioning
 from kumoi.services.s3.content import Unseal
 from kumoi.services.s3.event_message import ObjectFacts
 from kumoi.services.s3.event_outbox import EventOutbox
+from kumoi.services.s3.owner_condition import TARGET, check_owner, expected_owner
 from kumoi.storage.blob import crypto
 from kumoi.storage.blob.contract import BlobInfo, BlobStore
 from kumoi.storage.meta.contract import BucketRecord, MetadataStore, ObjectRecord, S3EventRow
@@ -103,14 +104,14 @@ class S3Base:
         customer = encryption.key_for_read(record.attrs.get(encryption.ATTR), request, prefix)
         return Unseal(self._keyring, customer)
 
-    async def _bucket(self, ctx: RequestContext, name: str) -> BucketRecord:
-        """The bucket ``name``; one of another account only where its policy granted this request
-        (the authorizer's answer, :meth:`RequestContext.foreign_access`)."""
+    async def _bucket(self, ctx: RequestContext, name: str, *, owner_member: str = TARGET) -> BucketRecord:
+        """The bucket ``name``, if the request may act on it (see :func:`_admit`); the request's
+        ``owner_member`` names the account it expects to own the bucket, if any."""
+        expected = expected_owner(ctx.params, owner_member)
         bucket = await self._meta.s3.get_bucket(name)
         if bucket is None:
             raise errors.no_such_bucket(name)
-        if bucket.account_id != ctx.account_id and not await ctx.foreign_access():
-            raise errors.access_denied()
+        await _admit(ctx, bucket, expected)
         return bucket
 
     async def _set_bucket_setting(self, bucket: BucketRecord, name: str, value: Any) -> None:
@@ -128,27 +129,34 @@ class S3Base:
         return (await self._bucket_and_object(ctx, bucket_name, key))[1]
 
     async def _bucket_and_object(
-        self, ctx: RequestContext, bucket_name: str, key: str
+        self, ctx: RequestContext, bucket_name: str, key: str, *, owner_member: str = TARGET
     ) -> tuple[BucketRecord, ObjectRecord]:
-        """The bucket and object a read names, with one read of the store."""
+        """The bucket and object a read names, with one read of the store (the bucket checked as
+        :meth:`_bucket` checks it)."""
+        expected = expected_owner(ctx.params, owner_member)
         bucket, record = await self._meta.s3.get_bucket_and_object(bucket_name, key)
         if bucket is None:
             raise errors.no_such_bucket(bucket_name)
-        if bucket.account_id != ctx.account_id and not await ctx.foreign_access():
-            raise errors.access_denied()
+        await _admit(ctx, bucket, expected)
         if record is None:
             raise await self.missing_key(ctx, bucket_name, key, bucket)
         return bucket, record
 
     async def _bucket_and_version(
-        self, ctx: RequestContext, bucket_name: str, key: str, version_id: str | None
+        self,
+        ctx: RequestContext,
+        bucket_name: str,
+        key: str,
+        version_id: str | None,
+        *,
+        owner_member: str = TARGET,
     ) -> tuple[BucketRecord, ObjectRecord]:
         """The bucket and the version a read names by ``versionId`` (when ``version_id`` is a
         string), else its current object. A delete marker named by id is a 405, as S3 answers."""
         if version_id is None:
-            return await self._bucket_and_object(ctx, bucket_name, key)
+            return await self._bucket_and_object(ctx, bucket_name, key, owner_member=owner_member)
         wanted = versioning.requested_id(version_id)
-        bucket = await self._bucket(ctx, bucket_name)
+        bucket = await self._bucket(ctx, bucket_name, owner_member=owner_member)
         record = await self._meta.s3.get_version(bucket.name, key, wanted)
         if record is None:
             if not await ctx.may_learn_absence(bucket_name):
@@ -239,3 +247,12 @@ async def body_chunks(body: BodyStream, expected: int | None) -> AsyncIterator[b
 async def read_all(body: BodyStream, expected: int) -> bytes:
     """A small body whole (at most :data:`INLINE_MAX` bytes by the caller's check)."""
     return b"".join([chunk async for chunk in body_chunks(body, expected)])
+
+
+async def _admit(ctx: RequestContext, bucket: BucketRecord, expected: str | None) -> None:
+    """Let a request at ``bucket``: only if the bucket is ``expected``'s (when the request names an
+    owner); a bucket of another account only where its policy granted the request (the
+    authorizer's answer, :meth:`RequestContext.foreign_access`)."""
+    check_owner(expected, bucket.account_id)
+    if bucket.account_id != ctx.account_id and not await ctx.foreign_access():
+        raise errors.access_denied()

@@ -26,6 +26,7 @@ from kumoi.services.s3.attributes import CONTENT_MEMBERS, expiration_members, ob
 from kumoi.services.s3.base import INLINE_MAX, etag_of, utc
 from kumoi.services.s3.content import Unseal, iter_range
 from kumoi.services.s3.objects import ObjectOperations
+from kumoi.services.s3.owner_condition import SOURCE
 from kumoi.storage.blob import crypto
 from kumoi.storage.meta.contract import ObjectRecord, PutCondition, S3EventRow
 
@@ -55,11 +56,13 @@ class CopyOperations(ObjectOperations):
         ``CopySourceVersionId`` output member where the source bucket has versioning."""
         source = parse_copy_source(request["CopySource"])
         if source.version_id is None:
-            bucket, record = await self._bucket_and_object(ctx, source.bucket, source.key)
+            bucket, record = await self._bucket_and_object(
+                ctx, source.bucket, source.key, owner_member=SOURCE
+            )
         else:
             try:
                 bucket, record = await self._bucket_and_version(
-                    ctx, source.bucket, source.key, source.version_id
+                    ctx, source.bucket, source.key, source.version_id, owner_member=SOURCE
                 )
             except ServiceError as error:
                 if error.code == "MethodNotAllowed":
