@@ -122,10 +122,10 @@ def test_unimplemented_operation_names_itself(s3: Any) -> None:
     bucket = unique("todo")
     s3.create_bucket(Bucket=bucket)
     with pytest.raises(ClientError) as excinfo:
-        s3.get_bucket_website(Bucket=bucket)
+        s3.get_bucket_replication(Bucket=bucket)
     code, status = error_of(excinfo)
     assert (code, status) == ("NotImplemented", 501)
-    assert "GetBucketWebsite" in excinfo.value.response["Error"]["Message"]
+    assert "GetBucketReplication" in excinfo.value.response["Error"]["Message"]
 
 
 def test_sqs_json_send_receive(sqs: Any) -> None:

@@ -33,6 +33,7 @@ from kumoi.services.s3.content import Unseal
 from kumoi.services.s3.event_message import ObjectFacts
 from kumoi.services.s3.event_outbox import EventOutbox
 from kumoi.services.s3.owner_condition import TARGET, check_owner, expected_owner
+from kumoi.services.s3.requester_pays import check_payer
 from kumoi.storage.blob import crypto
 from kumoi.storage.blob.contract import BlobInfo, BlobStore
 from kumoi.storage.meta.contract import BucketRecord, MetadataStore, ObjectRecord, S3EventRow
@@ -252,7 +253,10 @@ async def read_all(body: BodyStream, expected: int) -> bytes:
 async def _admit(ctx: RequestContext, bucket: BucketRecord, expected: str | None) -> None:
     """Let a request at ``bucket``: only if the bucket is ``expected``'s (when the request names an
     owner); a bucket of another account only where its policy granted the request (the
-    authorizer's answer, :meth:`RequestContext.foreign_access`)."""
+    authorizer's answer, :meth:`RequestContext.foreign_access`) and, if its requesters pay, the
+    request accepts the charge."""
     check_owner(expected, bucket.account_id)
-    if bucket.account_id != ctx.account_id and not await ctx.foreign_access():
-        raise errors.access_denied()
+    if bucket.account_id != ctx.account_id:
+        if not await ctx.foreign_access():
+            raise errors.access_denied()
+        check_payer(bucket.config, ctx.params, anonymous=not ctx.account_id)

@@ -72,6 +72,6 @@ def test_unserved_host_is_refused() -> None:
 
 
 def test_operation_without_a_provider_method_is_not_implemented() -> None:
-    response = asyncio.run(application()(request("/some-bucket?website")))
+    response = asyncio.run(application()(request("/some-bucket?replication")))
     assert response.status == 501
-    assert b"GetBucketWebsite" in bytes(response.body)  # type: ignore[arg-type]
+    assert b"GetBucketReplication" in bytes(response.body)  # type: ignore[arg-type]
