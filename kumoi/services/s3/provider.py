@@ -19,6 +19,7 @@ from kumoi.services.s3.bucket_policy import BucketPolicyOperations
 from kumoi.services.s3.buckets import BucketOperations
 from kumoi.services.s3.cors import CorsOperations
 from kumoi.services.s3.event_outbox import EventOutbox
+from kumoi.services.s3.id_configurations import IdConfigurationOperations
 from kumoi.services.s3.lifecycle_config import LifecycleConfigOperations
 from kumoi.services.s3.lifecycle_worker import LifecycleWorker
 from kumoi.services.s3.logging_config import LoggingOperations
@@ -62,6 +63,7 @@ class S3Provider(
     RequestPaymentOperations,
     WebsiteOperations,
     LoggingOperations,
+    IdConfigurationOperations,
 ):
     """Every implemented S3 operation (see the mixins for each group's rules)."""
 
