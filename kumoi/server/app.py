@@ -12,24 +12,27 @@ import logging
 import time
 from collections.abc import Mapping
 from typing import Any, Literal, NamedTuple
-from urllib.parse import unquote_plus
+from urllib.parse import quote, unquote_plus
 
 from kumoi.auth.errors import MISSING_AUTH, error_for
 from kumoi.auth.sigv4 import AuthResult, SigV4Verifier, anonymous_result
 from kumoi.core.authz import Authorizer, default_check
 from kumoi.core.context import RequestContext
 from kumoi.core.errors import AuthFailure, ServiceError, internal_error, not_implemented
-from kumoi.core.http import HttpRequest, HttpResponse
+from kumoi.core.http import Headers, HttpRequest, HttpResponse
 from kumoi.core.ids import unique_hex, unique_uuid
-from kumoi.core.streams import MAX_DOCUMENT_BODY, BodyTooLarge, read_limited
+from kumoi.core.streams import MAX_DOCUMENT_BODY, BodyTooLarge, BytesBody, read_limited
 from kumoi.protocol.base import DecodedRequest, ServiceCodec
 from kumoi.protocol.xml import XmlWriter
 from kumoi.server import access_log
-from kumoi.server.dispatch import ServiceBinding
+from kumoi.server.dispatch import ServiceBinding, WebsiteHandler
 from kumoi.server.internal import InternalEndpoints
 from kumoi.server.route import HostPolicy, Router, RoutingInfo
 
 log = logging.getLogger("kumoi.server")
+#: The Host of the reads a website endpoint makes through the pipeline: path style, never a
+#: website host again.
+_LOOPBACK_HOST = "127.0.0.1"
 
 AuthFamily = Literal["s3", "query", "json"]
 _FAMILY: dict[str, AuthFamily] = {"rest-xml": "s3", "query": "query", "json": "json"}
@@ -62,6 +65,7 @@ class Application:
         self._internal = internal
         self._default_region = default_region
         self._authorizer = authorizer
+        self._website = next((b.website for b in services.values() if b.website is not None), None)
 
     async def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
@@ -91,6 +95,10 @@ class Application:
         if not self._hosts.allows(request.host):
             refusal = _host_refused(request.host)
             return _Outcome(refusal, "-", "", _request_id_of(refusal))
+        if self._website is not None:
+            bucket = self._hosts.website_bucket_of(request.host)
+            if bucket is not None:
+                return await self._serve_website(request, bucket, self._website)
         try:
             routing = self._router.route_without_form(request) or await self._route_by_form(request)
         except ServiceError as error:
@@ -149,6 +157,24 @@ class Application:
             except Exception:
                 log.exception("response hook of %s failed (request id %s)", binding.name, request_id)
         return _Outcome(response, binding.name, operation, request_id)
+
+    async def _serve_website(self, request: HttpRequest, bucket: str, website: WebsiteHandler) -> _Outcome:
+        request_id = _new_request_id("rest-xml")
+        try:
+            response = await website(request, bucket, self._read_anonymously, request_id)
+        except Exception:
+            log.exception("website endpoint of %s failed (request id %s)", bucket, request_id)
+            response = _plain_error(internal_error(request_id), request_id)
+        return _Outcome(response, "s3", "WebsiteRead", request_id)
+
+    async def _read_anonymously(
+        self, method: str, bucket: str, key: str, headers: list[tuple[str, str]]
+    ) -> HttpResponse:
+        """An unsigned, path-style GetObject (HeadObject for ``HEAD``) of ``bucket``/``key``, run
+        through the whole pipeline as a request from nobody."""
+        path = "/" + quote(bucket, safe="") + "/" + quote(key, safe="/")
+        read = HttpRequest(method, path, "", Headers([("host", _LOOPBACK_HOST), *headers]), BytesBody())
+        return (await self._handle(read)).response
 
     async def _anonymous(
         self, request: HttpRequest, failure: AuthFailure, binding: ServiceBinding, codec: ServiceCodec

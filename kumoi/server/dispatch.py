@@ -20,6 +20,9 @@ from kumoi.server.route import ServiceRoutes
 
 OperationHandler = Callable[[RequestContext, dict[str, Any]], Awaitable[Mapping[str, Any] | None]]
 ResponseHook = Callable[[HttpRequest, HttpResponse, RequestContext | None], Awaitable[None]]
+#: Reads one key of a bucket anonymously: (method, bucket, key, request headers) -> response.
+AnonymousRead = Callable[[str, str, str, list[tuple[str, str]]], Awaitable[HttpResponse]]
+WebsiteHandler = Callable[[HttpRequest, str, AnonymousRead, str], Awaitable[HttpResponse]]
 
 
 def method_name(operation: str) -> str:
@@ -58,6 +61,9 @@ class ServiceBinding:
     anonymous_operations: frozenset[str] = frozenset()
     #: Runs on every response of this service, errors included (S3 adds CORS headers here).
     after: ResponseHook | None = None
+    #: Answers requests to website endpoints (S3's ``<bucket>.s3-website.<base>`` hosts): given
+    #: the request, the bucket, a way to read a key anonymously and the request id.
+    website: WebsiteHandler | None = None
     #: Awaited once before the server listens (loading state the first requests need).
     startup: Callable[[], Awaitable[None]] | None = None
     #: Admin actions served as ``POST /_kumoi/<name>``: each runs once and answers a JSON document

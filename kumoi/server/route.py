@@ -9,6 +9,7 @@ The result is an immutable :class:`RoutingInfo`; the operation itself is found b
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
@@ -18,6 +19,8 @@ from kumoi.core.http import HttpRequest
 
 S3 = "s3"
 _FORM_TYPE = "application/x-www-form-urlencoded"
+_WEBSITE_LABEL = ".s3-website"
+_WEBSITE_HOST = re.compile(r"(.+)\.s3-website(?:[.-][a-z0-9-]+)?")
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
 
 
@@ -117,6 +120,19 @@ class HostPolicy:
         if not name:
             return False
         return name in self._names or name.endswith(self._suffixes) or _is_ip_literal(name)
+
+    def website_bucket_of(self, host: str) -> str | None:
+        """The bucket a static website endpoint names (``<bucket>.s3-website.<base>``, also with
+        the region as ``s3-website-<region>`` or ``s3-website.<region>``), or None."""
+        if _WEBSITE_LABEL not in host:
+            return None
+        name = split_host(host)
+        for domain in self.base_domains:
+            if name.endswith("." + domain):
+                found = _WEBSITE_HOST.fullmatch(name[: -len(domain) - 1])
+                if found is not None:
+                    return found.group(1)
+        return None
 
     def bucket_of(self, host: str) -> str | None:
         """The bucket a virtual-host style Host names, or None for path style."""

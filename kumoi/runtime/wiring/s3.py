@@ -18,6 +18,7 @@ from kumoi.services.s3 import ownership
 from kumoi.services.s3.cors import CorsResponseHook
 from kumoi.services.s3.event_outbox import EventOutbox
 from kumoi.services.s3.provider import S3Provider
+from kumoi.services.s3.website_endpoint import WebsiteEndpoint
 
 NAME = "s3"
 PROVIDER = S3Provider
@@ -85,5 +86,6 @@ def binding(deps: Deps) -> ServiceBinding:
         tasks=tuple(tasks),
         anonymous_operations=frozenset(rest_s3.RAW_OPERATIONS),
         after=CorsResponseHook(deps.meta),
+        website=WebsiteEndpoint(deps.meta).handle,
         admin_actions={"lifecycle": provider.run_lifecycle},
     )

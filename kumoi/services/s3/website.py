@@ -2,7 +2,7 @@
 
 A configuration either redirects every request (``RedirectAllRequestsTo``, alone) or names an
 index document (``IndexDocument``, a suffix without ``/``), with an optional error document and
-routing rules. kumoi keeps the configuration for the API; it serves no website endpoint yet.
+routing rules. :mod:`~kumoi.services.s3.website_endpoint` serves the website it describes.
 """
 
 from __future__ import annotations
