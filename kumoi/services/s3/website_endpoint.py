@@ -5,8 +5,9 @@ Only GET and HEAD, always anonymous: an object is served if anyone may read it (
 or ACL granting public read), exactly as an unsigned GetObject would be. A path names a key; a
 path ending in ``/`` (or the root) names that folder's index document (``IndexDocument``'s
 suffix), and a key that does not exist but has an index document under it redirects to the
-folder (302). ``RedirectAllRequestsTo`` redirects everything (301); routing rules redirect by key
-prefix before the read and by the error the read met after it. Errors are HTML pages, or the
+folder (302). ``RedirectAllRequestsTo`` redirects everything (301), as does an object stored with
+a ``WebsiteRedirectLocation``; routing rules redirect by key prefix before the read and by the
+error the read met after it. Errors are HTML pages, or the
 bucket's error document (served with the error's status) when it names a readable object.
 
 The reads themselves are ordinary anonymous GetObject/HeadObject requests made through the
@@ -80,6 +81,9 @@ class WebsiteEndpoint:
         passed = [(name, value) for name, value in request.headers.items() if name in _PASSED_ON]
         response = await fetch(request.method, bucket_name, wanted, passed)
         if response.status < 400:
+            location = response.header("x-amz-website-redirect-location")
+            if location is not None:
+                return _redirect(301, location, request_id)
             return response
         if response.status in _CODES and wanted == key:  # 403 too: absence shows as 403 without ListBucket
             folder = await fetch("HEAD", bucket_name, f"{key}/{suffix}", [])

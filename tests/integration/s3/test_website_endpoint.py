@@ -136,6 +136,12 @@ def test_only_reads(server: ServerProcess, site: str) -> None:
     assert get(server, site, "/index.html").status == 200
 
 
+def test_an_object_can_redirect(server: ServerProcess, s3: Any, site: str) -> None:
+    s3.put_object(Bucket=site, Key="moved.html", Body=b"", WebsiteRedirectLocation="/docs/")
+    response = get(server, site, "/moved.html")
+    assert (response.status, response.getheader("Location")) == (301, "/docs/")
+
+
 def test_redirect_all_requests(server: ServerProcess, s3: Any, site: str) -> None:
     s3.put_bucket_website(
         Bucket=site,
