@@ -59,6 +59,27 @@ def check_storage_class(request: Mapping[str, Any]) -> None:
         raise ServiceError("InvalidStorageClass", "The storage class you specified is not valid", status=400)
 
 
+#: The longest ``x-amz-website-redirect-location`` S3 stores.
+MAX_REDIRECT_LOCATION = 2048
+
+
+def check_redirect_location(request: Mapping[str, Any]) -> None:
+    """A website redirect must name a path in the bucket (``/``) or an http(s) URL, as S3 requires."""
+    value = request.get("WebsiteRedirectLocation")
+    if value is None:
+        return
+    if not value.startswith(("/", "http://", "https://")):
+        raise ServiceError(
+            "InvalidRedirectLocation",
+            "The website redirect location must have a prefix of 'http://' or 'https://' or '/'.",
+        )
+    if len(value) > MAX_REDIRECT_LOCATION:
+        raise ServiceError(
+            "InvalidRedirectLocation",
+            "The length of website redirect location cannot exceed 2,048 characters.",
+        )
+
+
 def object_attrs(
     request: Mapping[str, Any],
     stored_checksums: Mapping[str, str],
@@ -70,6 +91,7 @@ def object_attrs(
     metadata: dict[str, str] = dict(request.get("Metadata") or {})
     check_metadata(metadata)
     check_storage_class(request)
+    check_redirect_location(request)
     attrs: dict[str, Any] = {member: request[member] for member in CONTENT_MEMBERS if member in request}
     if metadata:
         attrs["Metadata"] = metadata

@@ -9,8 +9,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from botocore.exceptions import ClientError
 
-from tests.integration.s3.conftest import unique
+from tests.integration.s3.conftest import error_of, unique
 from tests.support.access import policy_document, public_read_policy
 from tests.support.server import ServerProcess
 
@@ -140,6 +141,14 @@ def test_an_object_can_redirect(server: ServerProcess, s3: Any, site: str) -> No
     s3.put_object(Bucket=site, Key="moved.html", Body=b"", WebsiteRedirectLocation="/docs/")
     response = get(server, site, "/moved.html")
     assert (response.status, response.getheader("Location")) == (301, "/docs/")
+
+
+@pytest.mark.parametrize("location", ["docs/", "ftp://example.com/x", "/" + "x" * 2048])
+def test_a_redirect_location_must_be_a_path_or_an_http_url(s3: Any, bucket: str, location: str) -> None:
+    with pytest.raises(ClientError) as excinfo:
+        s3.put_object(Bucket=bucket, Key="k", Body=b"", WebsiteRedirectLocation=location)
+    assert error_of(excinfo) == ("InvalidRedirectLocation", 400)
+    s3.put_object(Bucket=bucket, Key="k", Body=b"", WebsiteRedirectLocation="https://example.com/")
 
 
 def test_redirect_all_requests(server: ServerProcess, s3: Any, site: str) -> None:
