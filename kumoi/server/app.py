@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
+from functools import partial
 from typing import Any, Literal, NamedTuple
 from urllib.parse import quote, unquote_plus
 
@@ -161,19 +162,28 @@ class Application:
     async def _serve_website(self, request: HttpRequest, bucket: str, website: WebsiteHandler) -> _Outcome:
         request_id = _new_request_id("rest-xml")
         try:
-            response = await website(request, bucket, self._read_anonymously, request_id)
+            response = await website(request, bucket, partial(self._read_anonymously, request), request_id)
         except Exception:
             log.exception("website endpoint of %s failed (request id %s)", bucket, request_id)
             response = _plain_error(internal_error(request_id), request_id)
         return _Outcome(response, "s3", "WebsiteRead", request_id)
 
     async def _read_anonymously(
-        self, method: str, bucket: str, key: str, headers: list[tuple[str, str]]
+        self, origin: HttpRequest, method: str, bucket: str, key: str, headers: list[tuple[str, str]]
     ) -> HttpResponse:
         """An unsigned, path-style GetObject (HeadObject for ``HEAD``) of ``bucket``/``key``, run
-        through the whole pipeline as a request from nobody."""
+        through the whole pipeline as a request from nobody at ``origin``'s address and scheme (a
+        bucket policy's ``aws:SourceIp`` and ``aws:SecureTransport`` see the browser's)."""
         path = "/" + quote(bucket, safe="") + "/" + quote(key, safe="/")
-        read = HttpRequest(method, path, "", Headers([("host", _LOOPBACK_HOST), *headers]), BytesBody())
+        read = HttpRequest(
+            method,
+            path,
+            "",
+            Headers([("host", _LOOPBACK_HOST), *headers]),
+            BytesBody(),
+            remote_addr=origin.remote_addr,
+            scheme=origin.scheme,
+        )
         return (await self._handle(read)).response
 
     async def _anonymous(

@@ -121,6 +121,21 @@ def test_a_private_bucket_is_forbidden(server: ServerProcess, s3: Any) -> None:
     assert b"secret" not in body(response)
 
 
+@pytest.mark.parametrize(("network", "status"), [("127.0.0.0/8", 200), ("10.0.0.0/8", 403)])
+def test_reads_carry_the_browsers_address(
+    server: ServerProcess, s3: Any, site: str, network: str, status: int
+) -> None:
+    statement = {
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{site}/*",
+        "Condition": {"IpAddress": {"aws:SourceIp": network}},
+    }
+    s3.put_bucket_policy(Bucket=site, Policy=policy_document(statement))
+    assert get(server, site, "/docs/a.txt").status == status
+
+
 def test_buckets_without_a_website(server: ServerProcess, s3: Any, bucket: str) -> None:
     response = get(server, bucket, "/")
     assert response.status == 404
