@@ -118,7 +118,7 @@ def _token(config_id: str) -> str:
 
 def _after(token: str) -> str:
     try:
-        return base64.urlsafe_b64decode(token.encode()).decode()
+        return base64.b64decode(token.encode("ascii"), altchars=b"-_", validate=True).decode()
     except (binascii.Error, UnicodeError, ValueError):
         raise errors.invalid_argument(
             "The continuation token provided is incorrect", "continuation-token", token

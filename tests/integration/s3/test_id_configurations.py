@@ -106,6 +106,14 @@ def test_lists_page_by_a_hundred(s3: Any, bucket: str) -> None:
     assert ids == [f"m{number:03d}" for number in range(150)]
 
 
+@pytest.mark.parametrize("token", ["!!", "\u0001", "é", "a"])
+def test_a_token_it_did_not_give_is_refused(s3: Any, bucket: str, token: str) -> None:
+    assert refused(s3.list_bucket_metrics_configurations, Bucket=bucket, ContinuationToken=token) == (
+        "InvalidArgument",
+        400,
+    )
+
+
 def test_put_replaces_the_configuration_of_its_id(s3: Any, bucket: str) -> None:
     s3.put_bucket_metrics_configuration(Bucket=bucket, Id="m", MetricsConfiguration=metrics("m"))
     s3.put_bucket_metrics_configuration(Bucket=bucket, Id="m", MetricsConfiguration={"Id": "m"})
