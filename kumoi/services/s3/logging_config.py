@@ -11,6 +11,7 @@ from typing import Any
 
 from kumoi.core.context import RequestContext
 from kumoi.core.errors import ServiceError
+from kumoi.services.s3 import errors
 from kumoi.services.s3.base import S3Base
 
 ATTR = "Logging"
@@ -27,7 +28,9 @@ class LoggingOperations(S3Base):
         if enabled is None:
             await self._remove_bucket_setting(bucket, ATTR)
             return {}
-        name = enabled["TargetBucket"]
+        name = enabled.get("TargetBucket")
+        if not name or enabled.get("TargetPrefix") is None:
+            raise errors.malformed_xml()
         target = await self._meta.s3.get_bucket(name)
         if target is None:
             raise _invalid_target("The target bucket for logging does not exist", name)

@@ -3,6 +3,8 @@ aws CLI: kept and answered as S3 answers them, with S3's errors for what it refu
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import subprocess
 from typing import Any
@@ -11,6 +13,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.integration.s3.conftest import error_of, unique
+from tests.support.raw import signed_send
+from tests.support.server import ServerProcess
 
 
 def refused(call: Any, **kwargs: Any) -> tuple[str, int, dict[str, Any]]:
@@ -229,3 +233,51 @@ def test_logging_target_must_be_in_the_same_region(s3: Any, bucket: str) -> None
     )
     assert (code, status) == ("CrossLocationLoggingProhibitted", 403)
     assert error["TargetBucketLocation"] == "eu-west-1"
+
+
+# ---------------------------------------------------------------------------- bodies missing members
+
+
+@pytest.mark.parametrize(
+    ("subresource", "document"),
+    [
+        (
+            "logging",
+            "<BucketLoggingStatus><LoggingEnabled><TargetPrefix>x</TargetPrefix></LoggingEnabled></BucketLoggingStatus>",
+        ),
+        (
+            "logging",
+            "<BucketLoggingStatus><LoggingEnabled><TargetBucket>b</TargetBucket></LoggingEnabled></BucketLoggingStatus>",
+        ),
+        (
+            "website",
+            "<WebsiteConfiguration><RedirectAllRequestsTo></RedirectAllRequestsTo></WebsiteConfiguration>",
+        ),
+        (
+            "website",
+            "<WebsiteConfiguration><IndexDocument><Suffix>i</Suffix></IndexDocument><RoutingRules><RoutingRule></RoutingRule></RoutingRules></WebsiteConfiguration>",
+        ),
+        ("metrics&id=a", "<MetricsConfiguration></MetricsConfiguration>"),
+        (
+            "intelligent-tiering&id=a",
+            "<IntelligentTieringConfiguration><Id>a</Id><Status>Enabled</Status><Tiering><AccessTier>ARCHIVE_ACCESS</AccessTier></Tiering></IntelligentTieringConfiguration>",
+        ),
+        ("inventory&id=a", "<InventoryConfiguration><Id>a</Id></InventoryConfiguration>"),
+        (
+            "analytics&id=a",
+            "<AnalyticsConfiguration><Id>a</Id><StorageClassAnalysis><DataExport><Destination></Destination></DataExport></StorageClassAnalysis></AnalyticsConfiguration>",
+        ),
+        ("accelerate", "<AccelerateConfiguration/>"),
+        ("requestPayment", "<RequestPaymentConfiguration/>"),
+    ],
+)
+def test_bodies_missing_required_members_are_refused(
+    server: ServerProcess, bucket: str, subresource: str, document: str
+) -> None:
+    body = document.encode()
+    md5 = base64.b64encode(hashlib.md5(body).digest()).decode()
+    response = signed_send(
+        server.endpoint, "PUT", f"/{bucket}?{subresource}", body, service="s3", headers={"Content-MD5": md5}
+    )
+    assert response.status == 400
+    assert b"<Code>InternalError</Code>" not in response.body
