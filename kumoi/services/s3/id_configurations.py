@@ -9,8 +9,6 @@ the API and runs no analysis, inventory report or CloudWatch metric from them.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -20,6 +18,7 @@ from kumoi.core.context import RequestContext
 from kumoi.core.errors import ServiceError
 from kumoi.services.s3 import errors
 from kumoi.services.s3.base import S3Base
+from kumoi.services.s3.listing import decode_token, encode_token
 from kumoi.storage.meta.contract import BucketRecord
 
 MAX_CONFIGURATIONS = 1000
@@ -112,19 +111,6 @@ def _checked_id(config_id: str) -> str:
     return config_id
 
 
-def _token(config_id: str) -> str:
-    return base64.urlsafe_b64encode(config_id.encode()).decode()
-
-
-def _after(token: str) -> str:
-    try:
-        return base64.b64decode(token.encode("ascii"), altchars=b"-_", validate=True).decode()
-    except (binascii.Error, UnicodeError, ValueError):
-        raise errors.invalid_argument(
-            "The continuation token provided is incorrect", "continuation-token", token
-        ) from None
-
-
 class IdConfigurationOperations(S3Base):
     async def _put_configuration(
         self, ctx: RequestContext, request: dict[str, Any], kind: Kind
@@ -171,7 +157,7 @@ class IdConfigurationOperations(S3Base):
     ) -> dict[str, Any]:
         bucket = await self._bucket(ctx, request["Bucket"])
         token = request.get("ContinuationToken")
-        after = _after(str(token)) if token is not None else None
+        after = decode_token(str(token)) if token is not None else None
         stored = kind.stored(bucket)
         ids = sorted(config_id for config_id in stored if after is None or config_id > after)
         page = ids[:PAGE_SIZE]
@@ -179,7 +165,7 @@ class IdConfigurationOperations(S3Base):
         if token is not None:
             output["ContinuationToken"] = token
         if len(ids) > PAGE_SIZE:
-            output["NextContinuationToken"] = _token(page[-1])
+            output["NextContinuationToken"] = encode_token(page[-1])
         if page:
             output[f"{kind.member}List"] = [stored[config_id] for config_id in page]
         return output

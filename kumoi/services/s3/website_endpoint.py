@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from kumoi.core.http import HttpRequest, HttpResponse
+from kumoi.services.s3.website import ATTR
 from kumoi.storage.meta.contract import MetadataStore
 
 #: Reads one key anonymously: (method, bucket, key, request headers to pass on) -> response.
@@ -51,21 +52,17 @@ class WebsiteEndpoint:
                 [("Method", request.method), ("ResourceType", "OBJECT")],
             )
         bucket = await self._meta.s3.get_bucket(bucket_name)
-        if bucket is None:
-            return _page(
-                404,
-                request_id,
-                ("NoSuchBucket", "The specified bucket does not exist"),
-                [("BucketName", bucket_name)],
-            )
-        config: Mapping[str, Any] | None = bucket.config.get("Website")
+        config: Mapping[str, Any] | None = None if bucket is None else bucket.config.get(ATTR)
         if config is None:
-            return _page(
-                404,
-                request_id,
-                ("NoSuchWebsiteConfiguration", "The specified bucket does not have a website configuration"),
-                [("BucketName", bucket_name)],
+            missing = (
+                ("NoSuchBucket", "The specified bucket does not exist")
+                if bucket is None
+                else (
+                    "NoSuchWebsiteConfiguration",
+                    "The specified bucket does not have a website configuration",
+                )
             )
+            return _page(404, request_id, missing, [("BucketName", bucket_name)])
         redirect_all = config.get("RedirectAllRequestsTo")
         if redirect_all is not None:
             target = (
