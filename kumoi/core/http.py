@@ -8,7 +8,7 @@ over them match what the client put on the wire.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, Callable, Iterable, Iterator
+from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from kumoi.core.streams import BodyStream, BytesBody
@@ -146,3 +146,8 @@ class HttpResponse:
             if key.lower() == lowered:
                 return value
         return None
+
+
+#: Reads one key of a bucket as an anonymous caller: (method, bucket, key, request headers) to
+#: the response (S3's website endpoints read objects this way through the server's pipeline).
+AnonymousRead = Callable[[str, str, str, list[tuple[str, str]]], Awaitable["HttpResponse"]]

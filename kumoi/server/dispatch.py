@@ -14,14 +14,12 @@ from typing import Any
 from botocore import xform_name
 
 from kumoi.core.context import RequestContext
-from kumoi.core.http import HttpRequest, HttpResponse
+from kumoi.core.http import AnonymousRead, HttpRequest, HttpResponse
 from kumoi.protocol.base import ServiceCodec
 from kumoi.server.route import ServiceRoutes
 
 OperationHandler = Callable[[RequestContext, dict[str, Any]], Awaitable[Mapping[str, Any] | None]]
 ResponseHook = Callable[[HttpRequest, HttpResponse, RequestContext | None], Awaitable[None]]
-#: Reads one key of a bucket anonymously: (method, bucket, key, request headers) -> response.
-AnonymousRead = Callable[[str, str, str, list[tuple[str, str]]], Awaitable[HttpResponse]]
 WebsiteHandler = Callable[[HttpRequest, str, AnonymousRead, str], Awaitable[HttpResponse]]
 
 

@@ -18,16 +18,13 @@ control behave as they do on the REST endpoint.
 from __future__ import annotations
 
 import html
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
 
-from kumoi.core.http import HttpRequest, HttpResponse
+from kumoi.core.http import AnonymousRead, HttpRequest, HttpResponse
 from kumoi.services.s3.website import ATTR
 from kumoi.storage.meta.contract import MetadataStore
-
-#: Reads one key anonymously: (method, bucket, key, request headers to pass on) -> response.
-Fetch = Callable[[str, str, str, list[tuple[str, str]]], Awaitable[HttpResponse]]
 
 #: Request headers a read passes on to GetObject (ranges and conditional requests).
 _PASSED_ON = ("range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since")
@@ -42,7 +39,7 @@ class WebsiteEndpoint:
         self._meta = meta
 
     async def handle(
-        self, request: HttpRequest, bucket_name: str, fetch: Fetch, request_id: str
+        self, request: HttpRequest, bucket_name: str, fetch: AnonymousRead, request_id: str
     ) -> HttpResponse:
         if request.method not in ("GET", "HEAD"):
             return _page(
